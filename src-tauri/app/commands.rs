@@ -1,0 +1,294 @@
+//! The commands the web view may invoke. Each one: arguments in, who-is-at-the-desk check, one
+//! domain call, `{ code, message }` out. `async` so SQLite and Argon2 never run on the UI thread.
+
+use jiff::Timestamp;
+use tauri::State;
+
+use super::{ipc, lock, AppStatus, Shell, StoreSlot};
+use crate::agents::{self, Agent, NewAgent};
+use crate::communes::{self, Commune, NewCommune};
+use crate::desk::DeskSession;
+use crate::error::{IpcError, Result};
+use crate::settings::{self, Settings};
+use crate::setup::{self, FirstRun};
+use crate::store::backup::{self, BackupInfo};
+use crate::vault::{self, SecretKind, SecretStatus, SecretString, VaultStatus};
+
+type Reply<T> = std::result::Result<T, IpcError>;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        app_status,
+        first_run_complete,
+        commune_check,
+        agent_check,
+        agents_list,
+        session_open,
+        session_lock,
+        session_touch,
+        communes_list,
+        commune_add,
+        commune_update,
+        commune_delete,
+        agent_add,
+        agent_set_active,
+        agent_change_pin,
+        secrets_status,
+        secret_set,
+        secret_delete,
+        vault_unlock,
+        backups_list,
+        backup_create,
+        backup_restore,
+        settings_get,
+        settings_update,
+    ]
+}
+
+#[tauri::command]
+async fn app_status(shell: State<'_, Shell>) -> Reply<AppStatus> {
+    shell.status(Timestamp::now()).map_err(ipc)
+}
+
+#[tauri::command]
+async fn first_run_complete(shell: State<'_, Shell>, input: FirstRun) -> Reply<AppStatus> {
+    let now = Timestamp::now();
+    let run = || -> Result<AppStatus> {
+        let store = shell.store()?;
+        let done = setup::complete(&store, shell.keystore.as_ref(), input, now)?;
+        super::daily_backup(&store, now);
+        *lock(&shell.key) = Some(done.key);
+        *lock(&shell.desk) = Some(DeskSession::for_agent(done.agent, now));
+        shell.status(now)
+    };
+    run().map_err(ipc)
+}
+
+/// Pure validation, so no session: the first-run wizard checks each step before the next.
+#[tauri::command]
+async fn commune_check(commune: NewCommune) -> Reply<()> {
+    communes::check(&commune).map_err(ipc)
+}
+
+#[tauri::command]
+async fn agent_check(agent: NewAgent) -> Reply<()> {
+    agents::check(&agent).map_err(ipc)
+}
+
+#[tauri::command]
+async fn agents_list(shell: State<'_, Shell>) -> Reply<Vec<Agent>> {
+    let run = || shell.store()?.read(agents::list);
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn session_open(shell: State<'_, Shell>, agent_id: i64, pin: String) -> Reply<AppStatus> {
+    let now = Timestamp::now();
+    let run = || -> Result<AppStatus> {
+        let session = DeskSession::open(&*shell.store()?, agent_id, &pin, now)?;
+        *lock(&shell.desk) = Some(session);
+        shell.status(now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn session_lock(shell: State<'_, Shell>) -> Reply<AppStatus> {
+    *lock(&shell.desk) = None;
+    shell.status(Timestamp::now()).map_err(ipc)
+}
+
+#[tauri::command]
+async fn session_touch(shell: State<'_, Shell>) -> Reply<()> {
+    shell.agent(Timestamp::now()).map(|_| ()).map_err(ipc)
+}
+
+#[tauri::command]
+async fn communes_list(shell: State<'_, Shell>) -> Reply<Vec<Commune>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(communes::list)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn commune_add(shell: State<'_, Shell>, commune: NewCommune) -> Reply<Commune> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        communes::add(&*shell.store()?, &commune, now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn commune_update(shell: State<'_, Shell>, id: i64, commune: NewCommune) -> Reply<Commune> {
+    let run = || {
+        shell.administrator(Timestamp::now())?;
+        communes::update(&*shell.store()?, id, &commune)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn commune_delete(shell: State<'_, Shell>, id: i64) -> Reply<()> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        communes::delete(&*shell.store()?, id, now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn agent_add(shell: State<'_, Shell>, agent: NewAgent) -> Reply<Agent> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        agents::add(&*shell.store()?, &agent, now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn agent_set_active(shell: State<'_, Shell>, id: i64, active: bool) -> Reply<Agent> {
+    let run = || {
+        shell.administrator(Timestamp::now())?;
+        agents::set_active(&*shell.store()?, id, active)
+    };
+    run().map_err(ipc)
+}
+
+/// An administrator may reset anyone's PIN; an agent only their own.
+#[tauri::command]
+async fn agent_change_pin(shell: State<'_, Shell>, id: i64, pin: String) -> Reply<Agent> {
+    let run = || {
+        let agent = shell.agent(Timestamp::now())?;
+        if agent.id != id {
+            crate::desk::require_administrator(&agent)?;
+        }
+        agents::change_pin(&*shell.store()?, id, &pin)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn secrets_status(shell: State<'_, Shell>, commune_id: i64) -> Reply<Vec<SecretStatus>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| vault::statuses(conn, commune_id))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn secret_set(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    kind: SecretKind,
+    value: String,
+) -> Reply<SecretStatus> {
+    let now = Timestamp::now();
+    let value = SecretString::from(value);
+    let run = || {
+        shell.administrator(now)?;
+        vault::set(
+            &*shell.store()?,
+            &shell.key()?,
+            commune_id,
+            kind,
+            &value,
+            now,
+        )
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn secret_delete(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    kind: SecretKind,
+) -> Reply<SecretStatus> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        vault::delete(&*shell.store()?, commune_id, kind, now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn vault_unlock(shell: State<'_, Shell>, passphrase: String) -> Reply<VaultStatus> {
+    let passphrase = SecretString::from(passphrase);
+    let run = || -> Result<VaultStatus> {
+        shell.agent(Timestamp::now())?;
+        let store = shell.store()?;
+        let key = vault::unlock_with_passphrase(&store, &passphrase)?;
+        *lock(&shell.key) = Some(key.clone());
+        store.read(|conn| vault::status(conn, shell.keystore_available, Some(&key)))
+    };
+    run().map_err(ipc)
+}
+
+/// Works without a session when the database is unavailable: the recovery screen needs it.
+#[tauri::command]
+async fn backups_list(shell: State<'_, Shell>) -> Reply<Vec<BackupInfo>> {
+    backup::list_in(&backup::dir_for(&shell.launch.database_path())).map_err(ipc)
+}
+
+#[tauri::command]
+async fn backup_create(shell: State<'_, Shell>) -> Reply<BackupInfo> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.agent(now)?;
+        backup::create(&*shell.store()?, backup::BackupKind::Manual, now)
+    };
+    run().map_err(ipc)
+}
+
+/// Over a working database: administrators only, and the desk locks afterwards since agents
+/// and keys may differ in the restored data. Over a damaged one: from the recovery screen.
+#[tauri::command]
+async fn backup_restore(shell: State<'_, Shell>, name: String) -> Reply<AppStatus> {
+    let now = Timestamp::now();
+    let run = || -> Result<AppStatus> {
+        match shell.store() {
+            Ok(store) => {
+                shell.administrator(now)?;
+                backup::restore(&store, &name, now)?;
+                shell.after_open(&store, now);
+            }
+            Err(_) => {
+                let store = backup::restore_over_damaged(&shell.launch.data_dir, &name, now)?;
+                shell.after_open(&store, now);
+                *shell.store.write().unwrap_or_else(|p| p.into_inner()) =
+                    StoreSlot::Ready(std::sync::Arc::new(store));
+            }
+        }
+        *lock(&shell.desk) = None;
+        shell.status(now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn settings_get(shell: State<'_, Shell>) -> Reply<Settings> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(settings::get)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn settings_update(shell: State<'_, Shell>, settings: Settings) -> Reply<Settings> {
+    let run = || {
+        shell.administrator(Timestamp::now())?;
+        settings::update(&*shell.store()?, &settings)
+    };
+    run().map_err(ipc)
+}

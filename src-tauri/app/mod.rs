@@ -1,0 +1,259 @@
+//! The Tauri shell: the window, its state, and the commands the web view may call.
+//!
+//! Thin on purpose. A command deserialises its arguments, checks who is at the desk, calls one
+//! domain function and turns the error into the `{ code, message }` shape; anything smarter
+//! belongs in a domain module, where the CLI and the tests can reach it without a window.
+//! Secrets only ever travel from the web view to Rust (an agent typing a token), never back.
+
+mod commands;
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use jiff::Timestamp;
+use serde::Serialize;
+use ts_rs::TS;
+
+use crate::agents::Agent;
+use crate::desk::{self, DeskSession};
+use crate::error::{Code, Error, IpcError, Result};
+use crate::launch::Launch;
+use crate::settings;
+use crate::store::{self, backup, Store};
+use crate::vault::{self, DataKey, Keystore, VaultStatus};
+
+/// What the window should show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum AppState {
+    Ready,
+    /// No agent yet: the first-run wizard.
+    FirstRun,
+    /// The database cannot be opened: the recovery screen.
+    StoreUnavailable,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[ts(export)]
+pub struct AppStatus {
+    pub state: AppState,
+    pub store_error: Option<IpcError>,
+    pub vault: VaultStatus,
+    /// The agent at the desk, `None` when locked.
+    pub agent: Option<Agent>,
+    pub idle_lock_minutes: u32,
+    pub data_dir: String,
+}
+
+/// The database, or why it could not be opened.
+enum StoreSlot {
+    Ready(Arc<Store>),
+    Unavailable(Error),
+}
+
+/// Everything the commands share. Each part has its own lock, held for a statement or two and
+/// never across an `.await`, so `std::sync` locks are the right tool.
+pub struct Shell {
+    launch: Launch,
+    keystore: Box<dyn Keystore>,
+    /// Probed once at start: asking the OS keystore can take a D-Bus round trip.
+    keystore_available: bool,
+    store: RwLock<StoreSlot>,
+    key: Mutex<Option<DataKey>>,
+    desk: Mutex<Option<DeskSession>>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shell {
+    /// Opens the database and, where the OS keystore holds the vault key, the vault.
+    pub fn start(launch: Launch, now: Timestamp) -> Shell {
+        let keystore = launch.keystore();
+        let keystore_available = keystore.available();
+        let shell = Shell {
+            launch,
+            keystore,
+            keystore_available,
+            store: RwLock::new(StoreSlot::Unavailable(Error::new(Code::Internal, ""))),
+            key: Mutex::new(None),
+            desk: Mutex::new(None),
+        };
+        let slot = match store::open(&shell.launch.database_path()) {
+            Ok(store) => {
+                shell.after_open(&store, now);
+                StoreSlot::Ready(Arc::new(store))
+            }
+            Err(error) => {
+                tracing::error!(error = %error.detail(), "database unavailable");
+                StoreSlot::Unavailable(error)
+            }
+        };
+        *shell.store.write().unwrap_or_else(|p| p.into_inner()) = slot;
+        shell
+    }
+
+    /// Daily backup and vault opening, after the database was opened or restored.
+    fn after_open(&self, store: &Store, now: Timestamp) {
+        daily_backup(store, now);
+        let key = if self.keystore_available {
+            vault::open_with_keystore(store, self.keystore.as_ref()).unwrap_or_else(|error| {
+                tracing::warn!(error = %error.detail(), "vault key not found in the keystore");
+                None
+            })
+        } else {
+            None
+        };
+        *lock(&self.key) = key;
+    }
+
+    fn store(&self) -> Result<Arc<Store>> {
+        match &*self.store.read().unwrap_or_else(|p| p.into_inner()) {
+            StoreSlot::Ready(store) => Ok(store.clone()),
+            StoreSlot::Unavailable(error) => Err(Error::new(error.code, error.message.clone())),
+        }
+    }
+
+    /// The agent at the desk, if the desk has not locked itself since the last action.
+    fn agent(&self, now: Timestamp) -> Result<Agent> {
+        let store = self.store()?;
+        let idle = store.read(settings::get)?.idle_lock_minutes;
+        let mut desk = lock(&self.desk);
+        let session = desk.as_mut().ok_or_else(desk::locked)?;
+        match session.check(now, idle) {
+            Ok(agent) => Ok(agent.clone()),
+            Err(error) => {
+                *desk = None;
+                Err(error)
+            }
+        }
+    }
+
+    fn administrator(&self, now: Timestamp) -> Result<Agent> {
+        let agent = self.agent(now)?;
+        desk::require_administrator(&agent)?;
+        Ok(agent)
+    }
+
+    fn key(&self) -> Result<DataKey> {
+        lock(&self.key).clone().ok_or_else(|| {
+            Error::new(
+                Code::VaultLocked,
+                "Le coffre des secrets est verrouillé : saisissez la phrase de protection \
+                 (Paramètres › Secrets).",
+            )
+        })
+    }
+
+    fn status(&self, now: Timestamp) -> Result<AppStatus> {
+        let data_dir = self.launch.data_dir.display().to_string();
+        let store = match self.store() {
+            Ok(store) => store,
+            Err(error) => {
+                return Ok(AppStatus {
+                    state: AppState::StoreUnavailable,
+                    store_error: Some(error.to_ipc()),
+                    vault: VaultStatus {
+                        source: None,
+                        unlocked: false,
+                        keystore_available: self.keystore_available,
+                    },
+                    agent: None,
+                    idle_lock_minutes: settings::DEFAULT_IDLE_LOCK_MINUTES,
+                    data_dir,
+                })
+            }
+        };
+        let state = if crate::setup::needed(&store)? {
+            AppState::FirstRun
+        } else {
+            AppState::Ready
+        };
+        let key = lock(&self.key).clone();
+        let vault =
+            store.read(|conn| vault::status(conn, self.keystore_available, key.as_ref()))?;
+        let idle_lock_minutes = store.read(settings::get)?.idle_lock_minutes;
+        let agent = {
+            let mut desk = lock(&self.desk);
+            if desk
+                .as_ref()
+                .is_some_and(|session| session.expired(now, idle_lock_minutes))
+            {
+                *desk = None;
+            }
+            desk.as_ref().map(|session| session.agent().clone())
+        };
+        Ok(AppStatus {
+            state,
+            store_error: None,
+            vault,
+            agent,
+            idle_lock_minutes,
+            data_dir,
+        })
+    }
+}
+
+/// The daily backup, once the installation holds something worth saving (a backup of the
+/// empty database made before the first-run wizard would only lead back to the wizard).
+fn daily_backup(store: &Store, now: Timestamp) {
+    match crate::setup::needed(store) {
+        Ok(false) => {
+            if let Err(error) = backup::create_daily_if_due(store, now) {
+                tracing::warn!(error = %error.detail(), "daily backup failed");
+            }
+        }
+        Ok(true) => {}
+        Err(error) => tracing::warn!(error = %error.detail(), "daily backup skipped"),
+    }
+}
+
+/// Maps a domain error to the IPC shape, logging the technical detail.
+fn ipc(error: Error) -> IpcError {
+    tracing::warn!(error = %error.detail(), "command failed");
+    error.to_ipc()
+}
+
+/// Opens the window; returns the exit code.
+pub fn run() -> i32 {
+    let launch = match Launch::from_env() {
+        Ok(launch) => launch,
+        Err(error) => {
+            eprintln!("Erreur : {}", error.message);
+            return 1;
+        }
+    };
+    let _log = crate::logging::init(&launch.data_dir, &launch.log_filter);
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
+    let shell = Shell::start(launch, Timestamp::now());
+    let result = tauri::Builder::default()
+        .manage(shell)
+        .setup(|app| {
+            use tauri::Manager;
+            let handle = app.handle().clone();
+            // A window left open for days still gets its daily backup.
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                    let shell = handle.state::<Shell>();
+                    if let Ok(store) = shell.store() {
+                        daily_backup(&store, Timestamp::now());
+                    }
+                }
+            });
+            Ok(())
+        })
+        .invoke_handler(commands::handler())
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => 0,
+        Err(error) => {
+            tracing::error!(%error, "window failed");
+            eprintln!("Erreur : la fenêtre de Guichet QF n'a pas pu s'ouvrir ({error}).");
+            1
+        }
+    }
+}

@@ -1,0 +1,474 @@
+//! The command line beside the window: same binary, same data, same domain functions.
+//!
+//! Administrators and scheduled tasks use it (register a commune, give a secret, back up). Its
+//! contract: French help and messages, secrets and PINs read from standard input (never from an
+//! argument, which other users of the PC could see in the process list), `--json` for scripts,
+//! exit code 0 on success, 1 when the action failed, 2 when the command line itself is wrong.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+
+use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::agents::{self, NewAgent, Role};
+use crate::communes::{self, Environment, NewCommune};
+use crate::error::{Code, Error, Result};
+use crate::launch::Launch;
+use crate::store::{self, backup, Store};
+use crate::vault::{self, SecretKind, SecretString};
+
+#[derive(Parser)]
+#[command(
+    name = "guichet-qf",
+    about = "Guichet QF — le quotient familial des familles, au guichet de la mairie.\n\
+             Sans argument, ouvre la fenêtre de l'application."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Gérer les communes servies par ce poste
+    Commune {
+        #[command(subcommand)]
+        action: CommuneAction,
+    },
+    /// Gérer les agents (chacun a son nom et son code PIN)
+    Agent {
+        #[command(subcommand)]
+        action: AgentAction,
+    },
+    /// Enregistrer les identifiants Hubee et le jeton API Particulier (chiffrés)
+    Secret {
+        #[command(subcommand)]
+        action: SecretAction,
+    },
+    /// Sauvegarder ou restaurer les données
+    Sauvegarde {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum CommuneAction {
+    /// Enregistrer une commune
+    Add {
+        /// SIRET de la mairie (14 chiffres)
+        #[arg(long)]
+        siret: String,
+        /// Nom de la commune
+        #[arg(long)]
+        nom: String,
+        /// Code COG (code INSEE de la commune, 5 caractères ; ce n'est pas le code postal)
+        #[arg(long)]
+        cog: String,
+        /// Services de l'État utilisés
+        #[arg(long, value_enum, default_value = "production")]
+        environnement: Environment,
+    },
+    /// Lister les communes
+    List {
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentAction {
+    /// Ajouter un agent ; le code PIN est lu sur l'entrée standard
+    Add {
+        /// Nom de l'agent, tel qu'il apparaîtra dans le journal des accès
+        #[arg(long)]
+        nom: String,
+        /// Rôle (le premier agent est toujours administrateur)
+        #[arg(long, value_enum, default_value = "agent")]
+        role: Role,
+    },
+    /// Lister les agents
+    List {
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum SecretAction {
+    /// Enregistrer un secret ; la valeur est lue sur l'entrée standard, jamais en argument
+    Set {
+        /// Quel secret
+        #[arg(value_enum)]
+        secret: SecretKind,
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Indiquer quels secrets sont configurés (jamais leur valeur)
+    List {
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Faire une sauvegarde maintenant
+    Creer,
+    /// Lister les sauvegardes, de la plus récente à la plus ancienne
+    Liste {
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Restaurer une sauvegarde (les données actuelles sont mises de côté d'abord)
+    Restaurer {
+        /// Nom de la sauvegarde, tel que le donne « sauvegarde liste »
+        nom: String,
+    },
+}
+
+const HELP_TEMPLATE: &str = "{about-with-newline}\nUtilisation : {usage}\n\n{all-args}{after-help}";
+
+/// Gives every (sub)command French help headings and flags.
+fn frenchify(command: clap::Command) -> clap::Command {
+    command
+        .help_template(HELP_TEMPLATE)
+        .subcommand_help_heading("Commandes")
+        .subcommand_value_name("COMMANDE")
+        .disable_help_flag(true)
+        .disable_help_subcommand(true)
+        .disable_version_flag(true)
+        .arg(
+            clap::Arg::new("aide")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help("Afficher cette aide"),
+        )
+        .mut_subcommands(frenchify)
+}
+
+/// Describes a command-line mistake in French (clap's own messages are English).
+fn usage_error(error: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(value)) => value.clone(),
+        Some(ContextValue::Strings(values)) => values.join(", "),
+        _ => String::new(),
+    };
+    match error.kind() {
+        ErrorKind::InvalidSubcommand => format!(
+            "commande inconnue « {} ».",
+            context(ContextKind::InvalidSubcommand)
+        ),
+        ErrorKind::UnknownArgument => {
+            format!("option inconnue « {} ».", context(ContextKind::InvalidArg))
+        }
+        ErrorKind::InvalidValue => format!(
+            "valeur « {} » refusée pour {} (valeurs possibles : {}).",
+            context(ContextKind::InvalidValue),
+            context(ContextKind::InvalidArg),
+            context(ContextKind::ValidValue)
+        ),
+        ErrorKind::MissingRequiredArgument => {
+            format!("il manque {}.", context(ContextKind::InvalidArg))
+        }
+        ErrorKind::MissingSubcommand | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            "il manque la commande.".into()
+        }
+        ErrorKind::ArgumentConflict => "ces options ne vont pas ensemble.".into(),
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues => "trop de valeurs.".into(),
+        _ => "la ligne de commande n'est pas comprise.".into(),
+    }
+}
+
+/// Runs the command line; returns the exit code.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let command = frenchify(Cli::command());
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(error) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) {
+                let _ = error.print();
+                return 0;
+            }
+            if error.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = error.print();
+                return 2;
+            }
+            eprintln!(
+                "Erreur : {}\nPour l'aide : guichet-qf --help",
+                usage_error(&error)
+            );
+            return 2;
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => {
+            eprintln!("Erreur : {}", usage_error(&error));
+            return 2;
+        }
+    };
+    let launch = match Launch::from_env() {
+        Ok(launch) => launch,
+        Err(error) => return fail(&error),
+    };
+    let _log = crate::logging::init(&launch.data_dir, &launch.log_filter);
+    match execute(cli.command, &launch) {
+        Ok(()) => 0,
+        Err(error) => fail(&error),
+    }
+}
+
+fn fail(error: &Error) -> i32 {
+    tracing::warn!(error = %error.detail(), "command failed");
+    eprintln!("Erreur : {}", error.message);
+    1
+}
+
+fn open_store(launch: &Launch, now: Timestamp) -> Result<Store> {
+    let store = store::open(&launch.database_path())?;
+    if let Err(error) = backup::create_daily_if_due(&store, now) {
+        tracing::warn!(error = %error.detail(), "daily backup failed");
+    }
+    Ok(store)
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|error| {
+        Error::new(Code::Internal, "Sortie JSON impossible.").with_source(error)
+    })?;
+    println!("{text}");
+    Ok(())
+}
+
+fn execute(command: Command, launch: &Launch) -> Result<()> {
+    let now = Timestamp::now();
+    match command {
+        Command::Commune { action } => commune(action, launch, now),
+        Command::Agent { action } => agent(action, launch, now),
+        Command::Secret { action } => secret(action, launch, now),
+        Command::Sauvegarde { action } => backup_command(action, launch, now),
+    }
+}
+
+fn commune(action: CommuneAction, launch: &Launch, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    match action {
+        CommuneAction::Add {
+            siret,
+            nom,
+            cog,
+            environnement,
+        } => {
+            let input = NewCommune {
+                siret,
+                name: nom,
+                cog,
+                environment: environnement,
+            };
+            let commune = communes::add(&store, &input, now)?;
+            println!(
+                "Commune « {} » enregistrée (SIRET {}, COG {}, environnement {}).",
+                commune.name,
+                commune.siret,
+                commune.cog,
+                commune.environment.label()
+            );
+        }
+        CommuneAction::List { json } => {
+            let list = store.read(communes::list)?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("Aucune commune enregistrée.");
+            }
+            for commune in list {
+                println!(
+                    "{}\tSIRET {}\tCOG {}\t{}",
+                    commune.name,
+                    commune.siret,
+                    commune.cog,
+                    commune.environment.label()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads one value from standard input: hidden typing on a terminal, else the first line of a
+/// pipe (without its line ending).
+fn read_hidden(prompt: &str) -> Result<String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return rpassword::prompt_password(prompt).map_err(Error::from);
+    }
+    let mut text = String::new();
+    stdin.lock().read_to_string(&mut text)?;
+    let first_line = text.lines().next().unwrap_or("").to_string();
+    Ok(first_line)
+}
+
+fn agent(action: AgentAction, launch: &Launch, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    match action {
+        AgentAction::Add { nom, role } => {
+            let first = store.read(agents::count)? == 0;
+            let role = if first { Role::Administrateur } else { role };
+            let pin = read_hidden("Code PIN (4 à 8 chiffres) : ")?;
+            if std::io::stdin().is_terminal() {
+                let again = read_hidden("Confirmez le code PIN : ")?;
+                if again != pin {
+                    return Err(Error::validation(
+                        "Les deux codes PIN saisis sont différents.",
+                    ));
+                }
+            }
+            let agent = agents::add(
+                &store,
+                &NewAgent {
+                    name: nom,
+                    role,
+                    pin,
+                },
+                now,
+            )?;
+            let note = if first {
+                " (premier agent : administrateur)"
+            } else {
+                ""
+            };
+            println!(
+                "Agent « {} » ajouté, rôle {}{note}.",
+                agent.name,
+                role_label(agent.role)
+            );
+        }
+        AgentAction::List { json } => {
+            let list = store.read(agents::list)?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("Aucun agent enregistré.");
+            }
+            for agent in list {
+                let state = if agent.active { "" } else { "\t(désactivé)" };
+                println!("{}\t{}{state}", agent.name, role_label(agent.role));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Agent => "agent",
+        Role::Administrateur => "administrateur",
+    }
+}
+
+fn secret(action: SecretAction, launch: &Launch, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    match action {
+        SecretAction::Set { secret, commune } => {
+            let commune = store.read(|conn| communes::resolve(conn, commune.as_deref()))?;
+            let keystore = launch.keystore();
+            let key =
+                vault::open_or_init(&store, keystore.as_ref(), launch.passphrase.as_ref(), now)
+                    .map_err(|error| match error.code {
+                        Code::VaultLocked | Code::VaultNotInitialised => Error::new(
+                            error.code,
+                            format!(
+                                "{} Depuis la ligne de commande, donnez-la dans la variable \
+                             d'environnement GUICHET_QF_PASSPHRASE.",
+                                error.message
+                            ),
+                        ),
+                        _ => error,
+                    })?;
+            let value =
+                SecretString::from(read_hidden(&format!("Valeur ({}) : ", secret.label()))?);
+            vault::set(&store, &key, commune.id, secret, &value, now)?;
+            println!(
+                "Secret enregistré et chiffré : {} de {}.",
+                secret.label(),
+                commune.name
+            );
+        }
+        SecretAction::List { commune, json } => {
+            let commune = store.read(|conn| communes::resolve(conn, commune.as_deref()))?;
+            let statuses = store.read(|conn| vault::statuses(conn, commune.id))?;
+            if json {
+                return print_json(&statuses);
+            }
+            for status in statuses {
+                match status.configured_at {
+                    Some(at) => println!("{} : configuré le {}", status.kind.label(), at),
+                    None => println!("{} : non configuré", status.kind.label()),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn backup_command(action: BackupAction, launch: &Launch, now: Timestamp) -> Result<()> {
+    let database = launch.database_path();
+    match action {
+        BackupAction::Creer => {
+            let store = store::open(&database)?;
+            let info = backup::create(&store, backup::BackupKind::Manual, now)?;
+            println!("Sauvegarde faite : {}", info.name);
+        }
+        // Listing works even when the database cannot be opened: that is when it is needed.
+        BackupAction::Liste { json } => {
+            let list = backup::list_in(&backup::dir_for(&database))?;
+            if json {
+                return print_json(&list);
+            }
+            if list.is_empty() {
+                println!("Aucune sauvegarde.");
+            }
+            for info in list {
+                println!("{}\t{} octets", info.name, info.size_bytes);
+            }
+        }
+        BackupAction::Restaurer { nom } => match store::open(&database) {
+            Ok(store) => {
+                let safety = backup::restore(&store, &nom, now)?;
+                println!(
+                    "Sauvegarde « {nom} » restaurée. Les données remplacées sont conservées dans « {} ».",
+                    safety.name
+                );
+            }
+            Err(error) if error.code == Code::DatabaseCorrupted => {
+                backup::restore_over_damaged(&launch.data_dir, &nom, now)?;
+                println!(
+                    "Sauvegarde « {nom} » restaurée. Le fichier endommagé est conservé à côté \
+                     (….endommage-…)."
+                );
+            }
+            Err(error) => return Err(error),
+        },
+    }
+    let _ = std::io::stdout().flush();
+    Ok(())
+}

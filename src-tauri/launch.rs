@@ -1,0 +1,68 @@
+//! What the process learns from its surroundings, read once at start.
+//!
+//! This is the only module that reads environment variables; the domain receives the result as
+//! plain values, so tests choose a data directory, a key source and a passphrase explicitly.
+//!
+//! | variable | effect |
+//! |---|---|
+//! | `GUICHET_QF_DATA_DIR` | data directory instead of the platform default (tests, portable installs) |
+//! | `GUICHET_QF_KEYSTORE` | `aucun` (or `none`): do not use the OS keystore; secrets use a passphrase |
+//! | `GUICHET_QF_PASSPHRASE` | the vault passphrase, for the CLI on a PC without keystore |
+//! | `GUICHET_QF_LOG` | log filter (`info` by default), e.g. `guichet_qf=debug` |
+
+use std::path::PathBuf;
+
+use crate::error::{Code, Error, Result};
+use crate::store::DATABASE_FILE;
+use crate::vault::{Keystore, NoKeystore, OsKeystore, SecretString};
+
+pub struct Launch {
+    pub data_dir: PathBuf,
+    pub use_os_keystore: bool,
+    pub passphrase: Option<SecretString>,
+    pub log_filter: String,
+}
+
+impl Launch {
+    pub fn from_env() -> Result<Launch> {
+        let data_dir = match std::env::var_os("GUICHET_QF_DATA_DIR") {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => directories::ProjectDirs::from("fr", "", "Guichet QF")
+                .map(|dirs| dirs.data_dir().to_path_buf())
+                .ok_or_else(|| {
+                    Error::new(
+                        Code::Storage,
+                        "Le dossier personnel de l'utilisateur est introuvable : définissez \
+                         GUICHET_QF_DATA_DIR.",
+                    )
+                })?,
+        };
+        let use_os_keystore = !matches!(
+            std::env::var("GUICHET_QF_KEYSTORE").as_deref(),
+            Ok("aucun" | "none")
+        );
+        let passphrase = std::env::var("GUICHET_QF_PASSPHRASE")
+            .ok()
+            .filter(|value| !value.is_empty())
+            .map(SecretString::from);
+        let log_filter = std::env::var("GUICHET_QF_LOG").unwrap_or_else(|_| "info".into());
+        Ok(Launch {
+            data_dir,
+            use_os_keystore,
+            passphrase,
+            log_filter,
+        })
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join(DATABASE_FILE)
+    }
+
+    pub fn keystore(&self) -> Box<dyn Keystore> {
+        if self.use_os_keystore {
+            Box::new(OsKeystore)
+        } else {
+            Box::new(NoKeystore)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! Guichet QF: the quotient familial of families, at the town-hall counter.
+//!
+//! The domain modules below never import `tauri`; `app` is the window's thin shell and `cli`
+//! the command line, both calling the same domain functions. See ARCHITECTURE.md.
+
+pub mod agents;
+pub mod app;
+pub mod cli;
+pub mod communes;
+pub mod desk;
+pub mod error;
+pub mod identifiers;
+pub mod launch;
+pub mod logging;
+pub mod settings;
+pub mod setup;
+pub mod store;
+pub mod text;
+pub mod vault;
+
+/// The program: the window without arguments, the command line otherwise. Returns the exit code.
+pub fn main_entry() -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.len() <= 1 {
+        app::run()
+    } else {
+        cli::run(args)
+    }
+}
