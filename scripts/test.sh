@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, unit and integration tests. Fails on the first failure.
+# The whole test suite: formatting, lints, unit + integration + end-to-end tests (real window
+# under Xvfb), TypeScript bindings drift and UI type check. Fails on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
@@ -17,5 +18,18 @@ cargo fmt --check
 echo "== Analyse (cargo clippy -D warnings)"
 cargo clippy --all-targets --quiet -- -D warnings
 
+echo "== Types de l'interface (ts-rs, tsc)"
+npm ci --no-audit --no-fund --silent
+cargo test --quiet --lib export_bindings >/dev/null
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  if [ -n "$(git status --porcelain -- ui/bindings)" ]; then
+    git status --porcelain -- ui/bindings
+    echo "Les types TypeScript générés (ui/bindings) ne correspondent plus au code Rust :"
+    echo "lancez cargo test puis committez ui/bindings."
+    exit 1
+  fi
+fi
+npx --no-install tsc -p ui
+
 echo "== Tests (unitaires, intégration, bout en bout)"
-cargo test --no-fail-fast
+TAURI_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --no-fail-fast

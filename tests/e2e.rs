@@ -1,0 +1,445 @@
+//! End-to-end tests of the real app: fantoccini → tauri-driver → WebKitWebDriver → the
+//! `guichet-qf` binary, with its real backend and a fresh data directory per test.
+//!
+//! They need a display and tauri-driver, so they run when `DISPLAY` is set or `TAURI_E2E=1`:
+//!
+//! ```text
+//! TAURI_E2E=1 xvfb-run -a -s "-screen 0 1280x1024x24" cargo test --test e2e
+//! ```
+//!
+//! Without either they print why and pass, so that a plain `cargo test` on a headless machine
+//! stays green; under `CI=true` they fail instead, because CI must never skip them silently.
+//! The setup follows the pitfalls measured in `shared/specs/tauri-notes.md` (Q5): free ports
+//! for each driver, a timeout around the session creation, SIGTERM (never SIGKILL) to stop
+//! tauri-driver so that its WebKitWebDriver child goes too, and polling the DOM instead of
+//! sleeping.
+//!
+//! The element ids used here are listed in `ui/README.md`, so that a rename in the UI is made
+//! here too.
+
+use std::fs::File;
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tempfile::TempDir;
+
+/// How long a screen may take to appear. The first-run step derives a key from the passphrase
+/// (Argon2) in a debug build, which takes a few seconds on a 2-core machine.
+const UI_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL_PERIOD: Duration = Duration::from_millis(100);
+
+const COMMUNE_NAME: &str = "Majastres";
+const VALID_SIRET: &str = "21040107100019";
+/// Same digits as `VALID_SIRET` but the last one: the Luhn key no longer matches.
+const INVALID_SIRET: &str = "21040107100018";
+const COG: &str = "04107";
+const AGENT_NAME: &str = "Claire Martin";
+const PIN: &str = "1234";
+/// ASCII only: WebKitWebDriver types through the X keymap, where accented keys may be missing.
+const PASSPHRASE: &str = "la cantine ouvre a midi";
+
+fn env_is(name: &str, value: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| v == value)
+}
+
+/// Decides whether the e2e tests can run here. Returns the tauri-driver to use, or `None` to
+/// skip (after saying why). Panics where skipping would hide a broken setup.
+fn e2e_driver(test: &str) -> Option<PathBuf> {
+    let ci = env_is("CI", "true");
+    let asked = env_is("TAURI_E2E", "1");
+    let display = std::env::var_os("DISPLAY").is_some_and(|d| !d.is_empty());
+    if !asked && !display {
+        assert!(
+            !ci,
+            "{test}: CI=true but neither DISPLAY nor TAURI_E2E=1 is set, so the end-to-end tests \
+             cannot run; run them as `TAURI_E2E=1 xvfb-run -a cargo test --test e2e`"
+        );
+        eprintln!(
+            "{test}: skipped, no DISPLAY and TAURI_E2E is not 1 \
+             (run: TAURI_E2E=1 xvfb-run -a -s \"-screen 0 1280x1024x24\" cargo test --test e2e)"
+        );
+        return None;
+    }
+    match find_tauri_driver() {
+        Some(path) => Some(path),
+        None if ci || asked => panic!(
+            "{test}: tauri-driver was not found on PATH nor in ~/.cargo/bin; install it with \
+             `cargo install tauri-driver --locked` (and `apt-get install webkit2gtk-driver`)"
+        ),
+        None => {
+            eprintln!("{test}: skipped, tauri-driver is not installed (cargo install tauri-driver --locked)");
+            None
+        }
+    }
+}
+
+/// `TAURI_DRIVER` if set, else PATH, else cargo's install directory (which CI shells do not
+/// always have on PATH).
+fn find_tauri_driver() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return Some(PathBuf::from(path));
+    }
+    let mut candidates: Vec<PathBuf> = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).collect())
+        .unwrap_or_default();
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        candidates.push(Path::new(&cargo_home).join("bin"));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        candidates.push(Path::new(&home).join(".cargo/bin"));
+    }
+    candidates
+        .into_iter()
+        .map(|dir| dir.join("tauri-driver"))
+        .find(|path| path.is_file())
+}
+
+/// A port nobody listens on right now. Fixed ports collide with parallel tests and with a
+/// WebKitWebDriver left over from an earlier crash.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("no free local port")
+}
+
+/// The tauri-driver process, stopped with SIGTERM when dropped (also when a test panics).
+/// Fields drop in order: the driver (and the app under it) stops before its data directory
+/// is deleted.
+struct Driver {
+    child: Child,
+    log: PathBuf,
+    _data_dir: TempDir,
+    _log_dir: TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        // tauri-driver stops its WebKitWebDriver child only on SIGTERM/SIGINT/SIGQUIT; after a
+        // SIGKILL the child keeps the native port and the next session hangs.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(POLL_PERIOD);
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- tauri-driver and app output ---\n{}",
+                read_log(&self.log)
+            );
+        }
+    }
+}
+
+fn read_log(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut file) = File::open(path) {
+        let _ = file.read_to_string(&mut text);
+    }
+    text
+}
+
+/// Starts tauri-driver for a fresh data directory and opens a WebDriver session on the app.
+async fn start_app(test: &str) -> Option<(Driver, Client)> {
+    let driver_path = e2e_driver(test)?;
+    let data_dir = TempDir::new().expect("temporary data directory");
+    let log_dir = TempDir::new().expect("temporary log directory");
+    let log = log_dir.path().join("tauri-driver.log");
+    let log_file = File::create(&log).expect("driver log file");
+    let port = free_port();
+    let native_port = free_port();
+
+    // The app reads its settings from the environment of tauri-driver, which it inherits:
+    // its own data directory, and no OS keystore so that secrets use the passphrase path.
+    let child = Command::new(&driver_path)
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native_port.to_string(),
+        ])
+        .env("GUICHET_QF_DATA_DIR", data_dir.path())
+        .env("GUICHET_QF_KEYSTORE", "none")
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone().expect("driver log file"))
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("{test}: cannot start {}: {e}", driver_path.display()));
+    let mut driver = Driver {
+        child,
+        log,
+        _data_dir: data_dir,
+        _log_dir: log_dir,
+    };
+
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = driver.child.try_wait() {
+            panic!("{test}: tauri-driver exited early ({status})");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{test}: tauri-driver did not listen on port {port}"
+        );
+        tokio::time::sleep(POLL_PERIOD).await;
+    }
+
+    let capabilities = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": env!("CARGO_BIN_EXE_guichet-qf") },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!("a JSON object literal")
+    };
+    let connect = async {
+        ClientBuilder::rustls()
+            .expect("rustls initialisation")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+    };
+    let client = tokio::time::timeout(Duration::from_secs(30), connect)
+        .await
+        .unwrap_or_else(|_| panic!("{test}: no WebDriver session after 30 s"))
+        .unwrap_or_else(|e| panic!("{test}: WebDriver session refused: {e}"));
+    Some((driver, client))
+}
+
+/// Waits for an element to be in the DOM.
+async fn element(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(UI_TIMEOUT)
+        .every(POLL_PERIOD)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("`{css}` did not appear within {UI_TIMEOUT:?}: {e}"))
+}
+
+fn retryable(error: &CmdError) -> bool {
+    error.is_element_not_interactable() || error.is_stale_element_reference()
+}
+
+/// Clicks an element, retrying while WebKit reports it as not interactable yet (the window may
+/// still be mapping or laying out right after a screen change) or as replaced by a redraw.
+async fn click(client: &Client, css: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let result = element(client, css).await.click().await;
+        match result {
+            Ok(()) => return,
+            Err(e) if retryable(&e) && Instant::now() < deadline => {
+                tokio::time::sleep(POLL_PERIOD).await
+            }
+            Err(e) => panic!("cannot click `{css}`: {e:?}"),
+        }
+    }
+}
+
+/// Replaces the content of a field, as an agent would by selecting it and typing; retried
+/// like [`click`].
+async fn fill(client: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let field = element(client, css).await;
+        let result = match field.clear().await {
+            Ok(()) => field.send_keys(text).await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) if retryable(&e) && Instant::now() < deadline => {
+                tokio::time::sleep(POLL_PERIOD).await
+            }
+            Err(e) => panic!("cannot type into `{css}`: {e:?}"),
+        }
+    }
+}
+
+/// Polls the visible text of an element until `accept` agrees, and returns it. The element is
+/// looked up again on each round because the UI redraws whole screens.
+async fn wait_text(
+    client: &Client,
+    css: &str,
+    what: &str,
+    accept: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    let mut last = String::new();
+    loop {
+        if let Ok(found) = client.find(Locator::Css(css)).await {
+            if let Ok(text) = found.text().await {
+                if accept(&text) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "`{css}` never showed {what} within {UI_TIMEOUT:?}; last text: {last:?}"
+        );
+        tokio::time::sleep(POLL_PERIOD).await;
+    }
+}
+
+async fn wizard_step(client: &Client, step: &str) {
+    element(client, &format!("#wizard[data-step=\"{step}\"]")).await;
+}
+
+/// Fills the wizard's commune step with the given SIRET and asks for the next step.
+async fn fill_commune_step(client: &Client, siret: &str) {
+    wizard_step(client, "welcome").await;
+    click(client, "#wizard-next").await;
+
+    wizard_step(client, "commune").await;
+    fill(client, "#wizard-commune-name", COMMUNE_NAME).await;
+    fill(client, "#wizard-commune-siret", siret).await;
+    fill(client, "#wizard-commune-cog", COG).await;
+    click(client, "#wizard-commune-env-production").await;
+    click(client, "#wizard-next").await;
+}
+
+/// From the agent step to the end of the wizard.
+async fn finish_wizard(client: &Client) {
+    wizard_step(client, "agent").await;
+    fill(client, "#wizard-agent-name", AGENT_NAME).await;
+    fill(client, "#wizard-pin", PIN).await;
+    fill(client, "#wizard-pin-confirm", PIN).await;
+    click(client, "#wizard-next").await;
+
+    // GUICHET_QF_KEYSTORE=none: no system keychain, so the wizard must ask for the passphrase.
+    wizard_step(client, "passphrase").await;
+    fill(client, "#wizard-passphrase", PASSPHRASE).await;
+    fill(client, "#wizard-passphrase-confirm", PASSPHRASE).await;
+    click(client, "#wizard-next").await;
+
+    wizard_step(client, "recap").await;
+    click(client, "#wizard-finish").await;
+}
+
+/// Goes through the whole first-run wizard with a valid commune.
+async fn fill_wizard_and_finish(client: &Client, siret: &str) {
+    fill_commune_step(client, siret).await;
+    finish_wizard(client).await;
+}
+
+/// The shell is up once the navigation and the agent's name are shown.
+async fn wait_for_shell(client: &Client) {
+    element(client, "#nav-parametres").await;
+    wait_text(client, "#header-agent", "the agent's name", |t| {
+        t.contains(AGENT_NAME)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_run_refuses_a_bad_siret_then_the_commune_is_listed_in_parametres() {
+    let Some((_driver, client)) = start_app("first_run").await else {
+        return;
+    };
+
+    fill_commune_step(&client, INVALID_SIRET).await;
+
+    // The backend refuses the SIRET: the message, in French and naming the field, is shown in
+    // the wizard's alert region, and the wizard stays on the commune step.
+    let message = wait_text(&client, "#wizard-error", "the SIRET error", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
+    assert!(
+        message.contains("SIRET") && message.contains("clé de contrôle"),
+        "the error should name the SIRET field and the reason: {message:?}"
+    );
+    let role = element(&client, "#wizard-error")
+        .await
+        .attr("role")
+        .await
+        .expect("role attribute");
+    assert_eq!(role.as_deref(), Some("alert"), "errors must be announced");
+    wizard_step(&client, "commune").await;
+
+    fill(&client, "#wizard-commune-siret", VALID_SIRET).await;
+    click(&client, "#wizard-next").await;
+    finish_wizard(&client).await;
+
+    wait_for_shell(&client).await;
+    click(&client, "#nav-parametres").await;
+    let current = element(&client, "#nav-parametres")
+        .await
+        .attr("aria-current")
+        .await
+        .expect("aria-current attribute");
+    assert_eq!(current.as_deref(), Some("page"));
+    wait_text(&client, "#view-heading", "the Paramètres heading", |t| {
+        t == "Paramètres"
+    })
+    .await;
+    let table = wait_text(&client, "#communes-table", "the new commune", |t| {
+        t.contains(COMMUNE_NAME)
+    })
+    .await;
+    assert!(
+        table.contains(VALID_SIRET),
+        "the communes table should show the SIRET: {table:?}"
+    );
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lock_screen_refuses_a_wrong_pin_then_opens_with_the_right_one() {
+    let Some((_driver, client)) = start_app("lock_screen").await else {
+        return;
+    };
+
+    fill_wizard_and_finish(&client, VALID_SIRET).await;
+    wait_for_shell(&client).await;
+
+    click(&client, "#lock-button").await;
+    wait_text(&client, "#lock-heading", "the lock screen", |t| {
+        t == "Qui est au guichet ?"
+    })
+    .await;
+    click(&client, "#lock-form label[for^=\"lock-agent-\"]").await;
+    fill(&client, "#lock-pin", "9876").await;
+    click(&client, "#lock-submit").await;
+
+    let message = wait_text(&client, "#lock-error", "the wrong-PIN message", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
+    assert!(!message.is_empty());
+    assert!(
+        client.find(Locator::Css("#lock-screen")).await.is_ok(),
+        "a wrong PIN must keep the lock screen"
+    );
+    let pin_value = element(&client, "#lock-pin")
+        .await
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(
+        pin_value.as_deref(),
+        Some(""),
+        "a refused PIN must not stay in the field"
+    );
+
+    fill(&client, "#lock-pin", PIN).await;
+    click(&client, "#lock-submit").await;
+    wait_for_shell(&client).await;
+
+    client.close().await.expect("closing the WebDriver session");
+}

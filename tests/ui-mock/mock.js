@@ -1,0 +1,173 @@
+// Test-only stand-in for the Tauri backend, to look at the UI in a plain
+// browser (headless Chromium) without building the app. It is injected by
+// serve.py before ui/app.js and is never shipped: ui/ contains no mock.
+// The scenario comes from the query string, e.g. ?scenario=shell.
+(() => {
+  const params = new URLSearchParams(location.search);
+  const scenario = params.get("scenario") || "first_run";
+  const now = () => new Date().toISOString();
+  const fail = (code, message) => Promise.reject({ code, message });
+
+  const db = {
+    communes: [],
+    agents: [],
+    secrets: {},
+    backups: [
+      { name: "guichet-qf-2026-11-20T18-00-00Z-auto.sqlite", created_at: "2026-11-20T18:00:00Z", kind: "auto", size_bytes: 1_245_184 },
+      { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
+    ],
+    settings: { idle_lock_minutes: 15 },
+    agent: null,
+    vaultUnlocked: params.get("vault") !== "locked",
+    state: "ready",
+    keystore: params.get("keystore") === "1",
+  };
+  const pins = {};
+  let nextId = 1;
+  const addAgent = (name, role, pin) => {
+    const agent = { id: nextId++, name, role, active: true };
+    db.agents.push(agent);
+    pins[agent.id] = pin;
+    return agent;
+  };
+  const addCommune = (c) => {
+    const commune = { id: nextId++, created_at: "2026-11-22T13:05:00Z", ...c };
+    db.communes.push(commune);
+    db.secrets[commune.id] = { hubee_client_id: null, hubee_client_secret: null, particulier_token: null };
+    return commune;
+  };
+
+  if (scenario === "first_run") {
+    db.state = "first_run";
+  } else {
+    addCommune({ siret: "21040107100019", name: "Majastres", cog: "04107", environment: "production" });
+    if (scenario !== "one_commune") {
+      addCommune({ siret: "26040107100015", name: "CCAS de Majastres", cog: "04107", environment: "bac_a_sable" });
+    }
+    db.secrets[1].particulier_token = "2026-11-21T10:30:00Z";
+    const admin = addAgent("Claire Martin", "administrateur", "1234");
+    const agent = addAgent("Paul Durand", "agent", "5678");
+    addAgent("Ancien agent", "agent", "0000").active = false;
+    if (scenario === "shell" || scenario === "one_commune") db.agent = admin;
+    if (scenario === "shell_agent") db.agent = agent;
+    if (scenario === "store_unavailable") db.state = "store_unavailable";
+  }
+
+  const status = () => ({
+    state: db.state,
+    store_error: db.state === "store_unavailable"
+      ? { code: "database_corrupted", message: "Le fichier de la base de données est endommagé. Restaurez une sauvegarde." }
+      : null,
+    vault: { source: db.keystore ? "keystore" : "passphrase", unlocked: db.vaultUnlocked, keystore_available: db.keystore },
+    agent: db.agent,
+    idle_lock_minutes: db.settings.idle_lock_minutes,
+    data_dir: "C:\\Users\\mairie\\AppData\\Roaming\\Guichet QF",
+  });
+  const needAgent = () => (db.agent ? null : { code: "session_locked", message: "La session est verrouillée." });
+  const needAdmin = () =>
+    needAgent() ?? (db.agent.role === "administrateur" ? null : { code: "forbidden", message: "Réservé à un administrateur." });
+  const checkCommune = (c) => {
+    if (!/^\d{14}$/.test(c.siret)) return "Le SIRET doit compter 14 chiffres.";
+    if (c.siret.endsWith("18")) return "Le SIRET 21040107100018 n'est pas valide : sa clé de contrôle ne correspond pas. Vérifiez les 14 chiffres.";
+    if (!/^(\d{5}|2[AB]\d{3})$/.test(c.cog)) return "Le code officiel géographique doit compter 5 caractères.";
+    return null;
+  };
+  const secretList = (id) =>
+    Object.entries(db.secrets[id]).map(([kind, configured_at]) => ({ kind, configured_at }));
+
+  const commands = {
+    app_status: () => status(),
+    first_run_complete: ({ input }) => {
+      const problem = checkCommune(input.commune);
+      if (problem) return fail("validation", problem);
+      if (!/^\d{4,8}$/.test(input.pin)) return fail("validation", "Le code PIN doit compter de 4 à 8 chiffres.");
+      if (!db.keystore && (input.passphrase ?? "").length < 10)
+        return fail("validation", "La phrase de protection doit compter au moins 10 caractères.");
+      addCommune(input.commune);
+      db.agent = addAgent(input.agent_name, "administrateur", input.pin);
+      db.state = "ready";
+      return status();
+    },
+    agents_list: () => db.agents,
+    session_open: ({ agentId, pin }) => {
+      if (pins[agentId] !== pin) return fail("wrong_pin", "Code PIN incorrect. Il reste 4 essais avant un blocage de 5 minutes.");
+      db.agent = db.agents.find((a) => a.id === agentId);
+      return status();
+    },
+    session_lock: () => {
+      db.agent = null;
+      return status();
+    },
+    session_touch: () => needAgent() ? fail("session_locked", "La session est verrouillée.") : null,
+    communes_list: () => db.communes,
+    commune_add: ({ commune }) => {
+      const denied = needAdmin();
+      if (denied) return fail(denied.code, denied.message);
+      const problem = checkCommune(commune);
+      return problem ? fail("validation", problem) : addCommune(commune);
+    },
+    commune_update: ({ id, commune }) => {
+      const problem = checkCommune(commune);
+      if (problem) return fail("validation", problem);
+      const existing = db.communes.find((c) => c.id === id);
+      Object.assign(existing, commune);
+      return existing;
+    },
+    commune_delete: ({ id }) => {
+      db.communes = db.communes.filter((c) => c.id !== id);
+      return null;
+    },
+    agent_add: ({ agent }) => addAgent(agent.name, agent.role, agent.pin),
+    agent_set_active: ({ id, active }) => Object.assign(db.agents.find((a) => a.id === id), { active }),
+    agent_change_pin: ({ id, pin }) => {
+      pins[id] = pin;
+      return db.agents.find((a) => a.id === id);
+    },
+    secrets_status: ({ communeId }) =>
+      db.vaultUnlocked ? secretList(communeId) : fail("vault_locked", "Les secrets sont verrouillés : saisissez la phrase de protection."),
+    secret_set: ({ communeId, kind }) => {
+      if (!db.vaultUnlocked) return fail("vault_locked", "Les secrets sont verrouillés : saisissez la phrase de protection.");
+      db.secrets[communeId][kind] = now();
+      return { kind, configured_at: db.secrets[communeId][kind] };
+    },
+    secret_delete: ({ communeId, kind }) => {
+      db.secrets[communeId][kind] = null;
+      return { kind, configured_at: null };
+    },
+    vault_unlock: ({ passphrase }) => {
+      if (passphrase !== "la cantine ouvre à midi") return fail("wrong_passphrase", "Phrase de protection incorrecte.");
+      db.vaultUnlocked = true;
+      return status().vault;
+    },
+    backups_list: () => db.backups,
+    backup_create: () => {
+      const backup = { name: `manual-${Date.now()}.sqlite`, created_at: now(), kind: "manual", size_bytes: 1_253_376 };
+      db.backups.push(backup);
+      return backup;
+    },
+    backup_restore: () => {
+      db.agent = null;
+      db.state = "ready";
+      return status();
+    },
+    settings_get: () => db.settings,
+    settings_update: ({ settings }) => {
+      if (settings.idle_lock_minutes < 1 || settings.idle_lock_minutes > 240)
+        return fail("validation", "Le délai de verrouillage doit être compris entre 1 et 240 minutes.");
+      db.settings = { ...settings };
+      return db.settings;
+    },
+  };
+
+  window.__MOCK_CALLS__ = [];
+  window.__TAURI__ = {
+    core: {
+      invoke: async (command, args = {}) => {
+        window.__MOCK_CALLS__.push([command, args]);
+        const handler = commands[command];
+        if (!handler) throw `command ${command} not found`;
+        return handler(args);
+      },
+    },
+  };
+})();

@@ -1,0 +1,206 @@
+// The only module that talks to the Rust backend. Every other module calls the
+// functions exported here, so that the command names, the argument shapes and
+// the error normalisation live in one place and match src-tauri one to one.
+
+/** @typedef {import("./bindings/IpcError").IpcError} IpcErrorData */
+/** @typedef {IpcErrorData["code"]} Code */
+/** @typedef {import("./bindings/AppStatus").AppStatus} AppStatus */
+/** @typedef {import("./bindings/Agent").Agent} Agent */
+/** @typedef {import("./bindings/NewAgent").NewAgent} NewAgent */
+/** @typedef {import("./bindings/Commune").Commune} Commune */
+/** @typedef {import("./bindings/NewCommune").NewCommune} NewCommune */
+/** @typedef {import("./bindings/SecretKind").SecretKind} SecretKind */
+/** @typedef {import("./bindings/SecretStatus").SecretStatus} SecretStatus */
+/** @typedef {import("./bindings/VaultStatus").VaultStatus} VaultStatus */
+/** @typedef {import("./bindings/BackupInfo").BackupInfo} BackupInfo */
+/** @typedef {import("./bindings/Settings").Settings} Settings */
+/** @typedef {import("./bindings/FirstRun").FirstRun} FirstRun */
+
+const UNEXPECTED_MESSAGE =
+  "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
+
+/**
+ * A failed backend call. The UI branches on `code` only; `message` is already
+ * written in French for the agent and is shown as is.
+ */
+export class IpcError extends Error {
+  /**
+   * @param {Code} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = "IpcError";
+    /** @type {Code} */
+    this.code = code;
+  }
+}
+
+/**
+ * Turns whatever a rejected invoke carries into an IpcError. The backend always
+ * rejects with `{code, message}`; anything else (a missing command, a panic, the
+ * page opened outside Tauri) is a bug, so the agent gets a generic message and
+ * the original value goes to the console for whoever investigates.
+ * @param {unknown} reason
+ * @returns {IpcError}
+ */
+export function toIpcError(reason) {
+  if (reason instanceof IpcError) {
+    return reason;
+  }
+  if (
+    typeof reason === "object" &&
+    reason !== null &&
+    typeof (/** @type {any} */ (reason).code) === "string" &&
+    typeof (/** @type {any} */ (reason).message) === "string"
+  ) {
+    const data = /** @type {IpcErrorData} */ (reason);
+    return new IpcError(data.code, data.message);
+  }
+  console.error("Unexpected IPC rejection", reason);
+  return new IpcError("internal", UNEXPECTED_MESSAGE);
+}
+
+/**
+ * @template T
+ * @param {string} command
+ * @param {Record<string, unknown>} [args]
+ * @returns {Promise<T>}
+ */
+async function call(command, args) {
+  try {
+    return await window.__TAURI__.core.invoke(command, args);
+  } catch (reason) {
+    throw toIpcError(reason);
+  }
+}
+
+/** @returns {Promise<AppStatus>} */
+export const appStatus = () => call("app_status");
+
+/**
+ * @param {FirstRun} input
+ * @returns {Promise<AppStatus>}
+ */
+export const firstRunComplete = (input) => call("first_run_complete", { input });
+
+/**
+ * Checks a commune as typed, without saving it: the wizard checks each step
+ * before moving on, so an error shows next to the fields it is about.
+ * @param {NewCommune} commune
+ * @returns {Promise<null>}
+ */
+export const communeCheck = (commune) => call("commune_check", { commune });
+
+/**
+ * Checks an agent's name and PIN as typed, without saving them.
+ * @param {NewAgent} agent
+ * @returns {Promise<null>}
+ */
+export const agentCheck = (agent) => call("agent_check", { agent });
+
+/** @returns {Promise<Agent[]>} */
+export const agentsList = () => call("agents_list");
+
+/**
+ * @param {number} agentId
+ * @param {string} pin
+ * @returns {Promise<AppStatus>}
+ */
+export const sessionOpen = (agentId, pin) => call("session_open", { agentId, pin });
+
+/** @returns {Promise<AppStatus>} */
+export const sessionLock = () => call("session_lock");
+
+/** @returns {Promise<null>} */
+export const sessionTouch = () => call("session_touch");
+
+/** @returns {Promise<Commune[]>} */
+export const communesList = () => call("communes_list");
+
+/**
+ * @param {NewCommune} commune
+ * @returns {Promise<Commune>}
+ */
+export const communeAdd = (commune) => call("commune_add", { commune });
+
+/**
+ * @param {number} id
+ * @param {NewCommune} commune
+ * @returns {Promise<Commune>}
+ */
+export const communeUpdate = (id, commune) => call("commune_update", { id, commune });
+
+/**
+ * @param {number} id
+ * @returns {Promise<null>}
+ */
+export const communeDelete = (id) => call("commune_delete", { id });
+
+/**
+ * @param {NewAgent} agent
+ * @returns {Promise<Agent>}
+ */
+export const agentAdd = (agent) => call("agent_add", { agent });
+
+/**
+ * @param {number} id
+ * @param {boolean} active
+ * @returns {Promise<Agent>}
+ */
+export const agentSetActive = (id, active) => call("agent_set_active", { id, active });
+
+/**
+ * @param {number} id
+ * @param {string} pin
+ * @returns {Promise<Agent>}
+ */
+export const agentChangePin = (id, pin) => call("agent_change_pin", { id, pin });
+
+/**
+ * @param {number} communeId
+ * @returns {Promise<SecretStatus[]>}
+ */
+export const secretsStatus = (communeId) => call("secrets_status", { communeId });
+
+/**
+ * @param {number} communeId
+ * @param {SecretKind} kind
+ * @param {string} value
+ * @returns {Promise<SecretStatus>}
+ */
+export const secretSet = (communeId, kind, value) => call("secret_set", { communeId, kind, value });
+
+/**
+ * @param {number} communeId
+ * @param {SecretKind} kind
+ * @returns {Promise<SecretStatus>}
+ */
+export const secretDelete = (communeId, kind) => call("secret_delete", { communeId, kind });
+
+/**
+ * @param {string} passphrase
+ * @returns {Promise<VaultStatus>}
+ */
+export const vaultUnlock = (passphrase) => call("vault_unlock", { passphrase });
+
+/** @returns {Promise<BackupInfo[]>} */
+export const backupsList = () => call("backups_list");
+
+/** @returns {Promise<BackupInfo>} */
+export const backupCreate = () => call("backup_create");
+
+/**
+ * @param {string} name
+ * @returns {Promise<AppStatus>}
+ */
+export const backupRestore = (name) => call("backup_restore", { name });
+
+/** @returns {Promise<Settings>} */
+export const settingsGet = () => call("settings_get");
+
+/**
+ * @param {Settings} settings
+ * @returns {Promise<Settings>}
+ */
+export const settingsUpdate = (settings) => call("settings_update", { settings });

@@ -1,0 +1,82 @@
+// French display of the values the backend sends. The backend speaks in stable
+// codes (enum values, RFC 3339 UTC dates, byte counts); the words an agent reads
+// are chosen here, in one place.
+
+/** @typedef {import("./bindings/Environment").Environment} Environment */
+/** @typedef {import("./bindings/SecretKind").SecretKind} SecretKind */
+/** @typedef {import("./bindings/BackupKind").BackupKind} BackupKind */
+/** @typedef {import("./bindings/Role").Role} Role */
+
+/** @type {Record<Environment, string>} */
+export const ENVIRONMENT_LABELS = {
+  production: "Production",
+  bac_a_sable: "Bac à sable",
+  simulateur: "Simulateur (démonstration)",
+};
+
+/** @type {Record<SecretKind, string>} */
+export const SECRET_KIND_LABELS = {
+  hubee_client_id: "Identifiant client Hubee",
+  hubee_client_secret: "Clé secrète Hubee",
+  particulier_token: "Jeton API Particulier",
+};
+
+/**
+ * The order in which the secrets are listed, whatever order the backend uses,
+ * so that the screen looks the same from one visit to the next.
+ * @type {SecretKind[]}
+ */
+export const SECRET_KINDS = ["hubee_client_id", "hubee_client_secret", "particulier_token"];
+
+/** @type {Record<BackupKind, string>} */
+export const BACKUP_KIND_LABELS = {
+  auto: "Automatique",
+  safety: "Avant une opération",
+  manual: "Manuelle",
+};
+
+/** @type {Record<Role, string>} */
+export const ROLE_LABELS = {
+  agent: "Agent",
+  administrateur: "Administrateur",
+};
+
+/** @param {number} n */
+const pad = (n) => String(n).padStart(2, "0");
+
+/**
+ * Formats an RFC 3339 instant in the computer's local time, the way French
+ * administrative documents write it: "22/11/2026 à 14:05". Built by hand rather
+ * than with Intl so that the "à" and the separators never depend on the ICU data
+ * shipped with the WebView.
+ * @param {string} iso
+ */
+export function formatDateTime(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  const day = `${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()}`;
+  return `${day} à ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+const sizeFormat = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });
+
+/**
+ * Formats a size with the French units (octet, Ko, Mo, Go), in powers of 1024
+ * like the Windows file explorer, so that the figure matches what the agent sees there.
+ * @param {number} bytes
+ */
+export function formatSize(bytes) {
+  if (bytes < 1024) {
+    return `${bytes} octet${bytes > 1 ? "s" : ""}`;
+  }
+  const units = ["Ko", "Mo", "Go", "To"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${sizeFormat.format(value)} ${units[unit]}`;
+}

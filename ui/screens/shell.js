@@ -1,0 +1,187 @@
+// Main shell, shown while an agent's session is open: a header (commune,
+// agent, "Verrouiller"), the main navigation and the current view.
+
+import { communesList } from "../api.js";
+import { alertRegion, focusHeading, h } from "../dom.js";
+import { report } from "../errors.js";
+import { ROLE_LABELS } from "../format.js";
+import { renderSettings } from "../settings/settings.js";
+import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
+
+/** @typedef {import("../app.js").App} App */
+/** @typedef {import("../bindings/AppStatus").AppStatus} AppStatus */
+/** @typedef {import("../bindings/Agent").Agent} Agent */
+/** @typedef {import("../bindings/Commune").Commune} Commune */
+
+/**
+ * What a view may use from the shell.
+ * @typedef {object} ShellContext
+ * @property {App} app
+ * @property {AppStatus} status
+ * @property {Agent} agent The agent whose session is open.
+ * @property {boolean} isAdmin
+ * @property {() => Commune[]} communes
+ * @property {() => Commune | null} currentCommune
+ * @property {() => Promise<void>} reloadCommunes Reloads the communes after a change, for the header too.
+ */
+
+/** @typedef {"dossiers" | "recherche" | "familles" | "affiche" | "journal" | "parametres"} ViewName */
+
+/** @type {{ name: ViewName, label: string }[]} */
+const NAV_ITEMS = [
+  { name: "dossiers", label: "Dossiers" },
+  { name: "recherche", label: "Recherche QF" },
+  { name: "familles", label: "Familles" },
+  { name: "affiche", label: "Affiche" },
+  { name: "journal", label: "Journal" },
+  { name: "parametres", label: "Paramètres" },
+];
+
+// Kept in memory for the life of the window (not on disk): after a lock and a
+// new session the agent finds the same view and the same commune.
+/** @type {ViewName} */
+let currentView = "dossiers";
+/** @type {number | null} */
+let selectedCommuneId = null;
+
+/**
+ * @param {AppStatus} status
+ * @param {App} app
+ */
+export function renderShell(status, app) {
+  const agent = /** @type {Agent} */ (status.agent);
+  /** @type {Commune[]} */
+  let communes = [];
+
+  const communeSlot = h("div", { class: "header-commune" });
+  const lockButton = h("button", { type: "button", class: "button header-button", id: "lock-button" }, "Verrouiller");
+  lockButton.addEventListener("click", () => {
+    app.lock();
+  });
+
+  const header = h(
+    "header",
+    { class: "app-header" },
+    h("p", { class: "app-name" }, "Guichet QF"),
+    communeSlot,
+    h(
+      "p",
+      { class: "header-agent", id: "header-agent" },
+      h("span", { class: "visually-hidden" }, "Session ouverte : "),
+      h("strong", {}, agent.name),
+      ` (${ROLE_LABELS[agent.role]})`,
+    ),
+    lockButton,
+  );
+
+  const links = NAV_ITEMS.map((item) => {
+    const link = h("a", { href: `#${item.name}`, id: `nav-${item.name}`, class: "nav-link" }, item.label);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      navigate(item.name);
+    });
+    return link;
+  });
+  const nav = h(
+    "nav",
+    { class: "app-nav", "aria-label": "Menu principal" },
+    h("ul", {}, links.map((link) => h("li", {}, link))),
+  );
+
+  const main = h("main", { class: "view", id: "main" });
+  const skip = h("a", { href: "#main", class: "skip-link" }, "Aller au contenu");
+  skip.addEventListener("click", (event) => {
+    event.preventDefault();
+    const heading = main.querySelector("h1");
+    if (heading) {
+      focusHeading(heading);
+    }
+  });
+
+  const screen = h("div", { class: "shell", id: "shell" }, skip, header, nav, main);
+  app.mount(screen, "Guichet QF", null);
+
+  /** @type {ShellContext} */
+  const context = {
+    app,
+    status,
+    agent,
+    isAdmin: agent.role === "administrateur",
+    communes: () => communes,
+    currentCommune: () => communes.find((c) => c.id === selectedCommuneId) ?? null,
+    reloadCommunes,
+  };
+
+  function renderCommuneSlot() {
+    if (communes.length === 0) {
+      communeSlot.replaceChildren(h("p", {}, "Aucune commune"));
+      return;
+    }
+    if (communes.length === 1) {
+      communeSlot.replaceChildren(
+        h("p", {}, h("span", { class: "visually-hidden" }, "Commune : "), communes[0].name),
+      );
+      return;
+    }
+    const select = h(
+      "select",
+      { id: "commune-select" },
+      communes.map((commune) => {
+        const option = h("option", { value: String(commune.id) }, commune.name);
+        option.selected = commune.id === selectedCommuneId;
+        return option;
+      }),
+    );
+    select.addEventListener("change", () => {
+      selectedCommuneId = Number(select.value);
+      // The views that depend on the commune are redrawn, but focus stays on
+      // the selector so that the agent can keep browsing the list.
+      showView(currentView, false);
+    });
+    communeSlot.replaceChildren(h("label", { for: "commune-select" }, "Commune"), select);
+  }
+
+  async function reloadCommunes() {
+    communes = await communesList();
+    if (!communes.some((c) => c.id === selectedCommuneId)) {
+      selectedCommuneId = communes.length > 0 ? communes[0].id : null;
+    }
+    renderCommuneSlot();
+  }
+
+  /** @param {ViewName} name */
+  function navigate(name) {
+    currentView = name;
+    showView(name, true);
+  }
+
+  /**
+   * @param {ViewName} name
+   * @param {boolean} moveFocus
+   */
+  function showView(name, moveFocus) {
+    for (const [i, item] of NAV_ITEMS.entries()) {
+      if (item.name === name) {
+        links[i].setAttribute("aria-current", "page");
+      } else {
+        links[i].removeAttribute("aria-current");
+      }
+    }
+    const label = NAV_ITEMS.find((item) => item.name === name)?.label ?? "";
+    document.title = `${label} — Guichet QF`;
+    const heading = name === "parametres"
+      ? renderSettings(main, context)
+      : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
+    if (moveFocus) {
+      focusHeading(heading);
+    }
+  }
+
+  const loadError = alertRegion("shell-error");
+  reloadCommunes()
+    .then(() => navigate(currentView))
+    .catch((reason) => {
+      main.replaceChildren(h("h1", {}, "Guichet QF"), loadError);
+      report(reason, loadError);
+    });
+}

@@ -1,0 +1,73 @@
+// The views that have no content yet. Each one tells the agent in plain words
+// what will appear there, and what has to be done first when something must
+// be set up (usually the commune's keys, in Paramètres).
+
+import { h } from "./dom.js";
+
+/** @typedef {import("./screens/shell.js").ShellContext} ShellContext */
+
+/**
+ * @typedef {object} Placeholder
+ * @property {string} title
+ * @property {string[]} paragraphs
+ */
+
+/** @type {Record<string, Placeholder>} */
+export const PLACEHOLDER_VIEWS = {
+  dossiers: {
+    title: "Dossiers",
+    paragraphs: [
+      "Les dossiers transmis par les familles via le formulaire national apparaîtront ici dès que les identifiants Hubee de la commune seront configurés dans Paramètres.",
+      "Chaque dossier indiquera la famille, la date de dépôt et le quotient familial transmis.",
+    ],
+  },
+  recherche: {
+    title: "Recherche QF",
+    paragraphs: [
+      "Vous pourrez consulter ici le quotient familial d'une famille auprès de la CAF ou de la MSA, après avoir vérifié sa pièce d'identité au guichet.",
+      "La recherche sera possible dès que le jeton API Particulier de la commune sera configuré dans Paramètres.",
+    ],
+  },
+  familles: {
+    title: "Familles",
+    paragraphs: [
+      "Les familles suivies par la mairie apparaîtront ici, avec leur quotient familial, le mois auquel il correspond et le tarif qui en découle.",
+      "Une famille y sera ajoutée à partir d'un dossier reçu ou d'une recherche faite au guichet.",
+    ],
+  },
+  affiche: {
+    title: "Affiche",
+    paragraphs: [
+      "Vous pourrez imprimer ici l'affiche à placer au guichet ou sur le site de la mairie : elle explique aux familles comment transmettre leur quotient familial, avec un code QR vers le formulaire national.",
+    ],
+  },
+  journal: {
+    title: "Journal",
+    paragraphs: [
+      "Chaque consultation du quotient familial, chaque dossier ouvert et chaque impression seront inscrits ici : par qui, quand et pour quelle démarche.",
+      "Ce journal est conservé au moins 36 mois et pourra être exporté pour le délégué à la protection des données.",
+    ],
+  },
+};
+
+/**
+ * @param {HTMLElement} main
+ * @param {Placeholder} view
+ * @param {ShellContext} context
+ * @returns {HTMLElement} the view's heading
+ */
+export function renderPlaceholder(main, view, context) {
+  const heading = h("h1", { id: "view-heading" }, view.title);
+  const commune = context.currentCommune();
+  main.replaceChildren(
+    heading,
+    commune ? h("p", { class: "view-commune" }, `Commune : ${commune.name}`) : null,
+    h(
+      "div",
+      { class: "empty-state" },
+      h("p", { class: "empty-state-title" }, "Bientôt disponible"),
+      view.paragraphs.map((text) => h("p", {}, text)),
+    ),
+  );
+  return heading;
+}
