@@ -90,15 +90,7 @@ async function lock() {
     // Whatever prevented the lock (most often a session the backend had
     // already locked by itself), the agent must not be left on an open screen:
     // the status decides what comes next.
-    await // A field flagged invalid is unflagged as soon as the agent edits it, so that
-// the red border does not outlive the mistake it pointed at.
-document.addEventListener("input", (event) => {
-  if (event.target instanceof HTMLElement) {
-    event.target.removeAttribute("aria-invalid");
-  }
-});
-
-refresh();
+    await refresh();
   }
 }
 
@@ -131,15 +123,7 @@ setTakeOverHandler((error) => {
   currentScreen = target;
   stopIdleWatch();
   if (target === "lock") {
-    // A field flagged invalid is unflagged as soon as the agent edits it, so that
-// the red border does not outlive the mistake it pointed at.
-document.addEventListener("input", (event) => {
-  if (event.target instanceof HTMLElement) {
-    event.target.removeAttribute("aria-invalid");
-  }
-});
-
-refresh();
+    refresh();
   } else {
     showRecoveryFor(error);
   }
