@@ -1,34 +1,22 @@
 //! The command line as an administrator uses it: the real binary, a fresh data directory, no
 //! keystore (as on a headless PC), input on stdin.
 
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_guichet-qf");
+use std::path::Path;
+use std::process::Output;
+
+use common::{assert_ok, ADD_MAJASTRES};
+
 const PASSPHRASE: &str = "la mairie ouvre à 9h";
 
+/// No keystore, as on a headless PC; the passphrase only when given.
 fn run_with(dir: &Path, args: &[&str], stdin: &str, passphrase: Option<&str>) -> Output {
-    let mut command = Command::new(BIN);
-    command
-        .args(args)
-        .env("GUICHET_QF_DATA_DIR", dir)
-        .env("GUICHET_QF_KEYSTORE", "aucun")
-        .env_remove("GUICHET_QF_PASSPHRASE")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut env = vec![("GUICHET_QF_KEYSTORE", "aucun")];
     if let Some(passphrase) = passphrase {
-        command.env("GUICHET_QF_PASSPHRASE", passphrase);
+        env.push(("GUICHET_QF_PASSPHRASE", passphrase));
     }
-    let mut child = command.spawn().expect("the binary starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::run(dir, args, stdin, &env)
 }
 
 fn run(dir: &Path, args: &[&str]) -> Output {
@@ -41,17 +29,6 @@ fn stdout(output: &Output) -> String {
 
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(output: &Output) {
-    assert!(
-        output.status.success(),
-        "exit {:?}\nstdout: {}\nstderr: {}",
-        output.status.code(),
-        stdout(output),
-        stderr(output)
-    );
 }
 
 #[track_caller]
@@ -75,19 +52,7 @@ fn assert_fails(output: &Output, code: i32, message: &str) {
 }
 
 fn add_majastres(dir: &Path) {
-    assert_ok(&run(
-        dir,
-        &[
-            "commune",
-            "add",
-            "--siret",
-            "21040107100019",
-            "--nom",
-            "Majastres",
-            "--cog",
-            "04107",
-        ],
-    ));
+    assert_ok(&run(dir, &ADD_MAJASTRES));
 }
 
 #[test]

@@ -2,12 +2,15 @@
 //! as on a Linux desktop. The data key goes to the keystore, secrets stay sealed in SQLite, and a
 //! second process opens the vault without any passphrase.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+use common::{assert_ok, contains, ADD_MAJASTRES};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_guichet-qf");
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.eyJvcyI6ImtleXN0b3JlIn0.S2V5c3RvcmVTaWduYXR1cmU";
 
 /// A D-Bus session bus and an unlocked gnome-keyring, both stopped on drop.
@@ -104,32 +107,19 @@ fn wait_for_secret_service(keyring: &PrivateKeyring) {
     }
 }
 
+/// Runs the CLI on the private session bus, with neither a passphrase nor a keystore opt-out.
 fn cli(keyring: &PrivateKeyring, data: &Path, args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("GUICHET_QF_DATA_DIR", data)
-        .env_remove("GUICHET_QF_KEYSTORE")
-        .env_remove("GUICHET_QF_PASSPHRASE")
-        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address)
-        .env("XDG_RUNTIME_DIR", keyring.runtime_dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "`{}` failed: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&output.stderr)
+    let runtime_dir = keyring.runtime_dir.path().to_str().unwrap();
+    let output = common::run(
+        data,
+        args,
+        stdin,
+        &[
+            ("DBUS_SESSION_BUS_ADDRESS", &keyring.bus_address),
+            ("XDG_RUNTIME_DIR", runtime_dir),
+        ],
     );
+    assert_ok(&output);
     output
 }
 
@@ -139,21 +129,7 @@ fn the_vault_key_lives_in_the_os_keystore() {
         return;
     };
     let data = tempfile::tempdir().unwrap();
-    cli(
-        &keyring,
-        data.path(),
-        &[
-            "commune",
-            "add",
-            "--siret",
-            "21040107100019",
-            "--nom",
-            "Majastres",
-            "--cog",
-            "04107",
-        ],
-        "",
-    );
+    cli(&keyring, data.path(), &ADD_MAJASTRES, "");
     // No passphrase anywhere: only the keystore can provide the key, now and in a later process.
     cli(
         &keyring,
@@ -186,7 +162,7 @@ fn the_vault_key_lives_in_the_os_keystore() {
         if path.is_file() {
             let bytes = std::fs::read(&path).unwrap();
             assert!(
-                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+                !contains(&bytes, TOKEN.as_bytes()),
                 "token in clear in {}",
                 path.display()
             );

@@ -2,11 +2,12 @@
 //! then every byte of the data directory — database, WAL, backups, logs — is scanned: no secret
 //! may be found in clear, as UTF-8 or UTF-16.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-const BIN: &str = env!("CARGO_BIN_EXE_guichet-qf");
+use std::path::{Path, PathBuf};
+
+use common::{contains, ADD_MAJASTRES};
+
 const PASSPHRASE: &str = "phrase-témoin-Quokka-7731";
 const TOKEN: &str =
     "eyJhbGciOiJIUzI1NiJ9.eyJtYXJxdWV1ciI6IlF1b2trYVRva2VuIn0.UXVva2thU2lnbmF0dXJlNzczMQ";
@@ -14,25 +15,18 @@ const CLIENT_ID: &str = "quokka-client-id-7731";
 const CLIENT_SECRET: &str = "Quokka-Secret-Hubee-7731";
 const PIN: &str = "77317731";
 
+/// Runs the CLI with the most verbose log and checks it printed no secret either.
 fn cli(dir: &Path, args: &[&str], stdin: &str) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env("GUICHET_QF_DATA_DIR", dir)
-        .env("GUICHET_QF_KEYSTORE", "aucun")
-        .env("GUICHET_QF_PASSPHRASE", PASSPHRASE)
-        .env("GUICHET_QF_LOG", "trace")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = common::run(
+        dir,
+        args,
+        stdin,
+        &[
+            ("GUICHET_QF_KEYSTORE", "aucun"),
+            ("GUICHET_QF_PASSPHRASE", PASSPHRASE),
+            ("GUICHET_QF_LOG", "trace"),
+        ],
+    );
     let printed = [output.stdout, output.stderr].concat();
     for secret in [TOKEN, CLIENT_ID, CLIENT_SECRET, PASSPHRASE, PIN] {
         assert!(
@@ -41,12 +35,6 @@ fn cli(dir: &Path, args: &[&str], stdin: &str) {
             args.join(" ")
         );
     }
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|window| window == needle)
 }
 
 fn utf16(text: &str) -> Vec<u8> {
@@ -71,20 +59,7 @@ fn no_secret_is_ever_written_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
 
-    cli(
-        data,
-        &[
-            "commune",
-            "add",
-            "--siret",
-            "21040107100019",
-            "--nom",
-            "Majastres",
-            "--cog",
-            "04107",
-        ],
-        "",
-    );
+    cli(data, &ADD_MAJASTRES, "");
     cli(data, &["agent", "add", "--nom", "Émilie"], PIN);
     cli(data, &["secret", "set", "particulier-token"], TOKEN);
     cli(data, &["secret", "set", "hubee-client-id"], CLIENT_ID);
