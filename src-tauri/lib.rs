@@ -14,6 +14,7 @@ pub mod launch;
 pub mod logging;
 pub mod settings;
 pub mod setup;
+pub mod simulators;
 pub mod store;
 pub mod text;
 pub mod vault;

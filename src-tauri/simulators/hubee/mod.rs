@@ -1,0 +1,1 @@
+//! The Hubee simulator (to be written).

@@ -1,0 +1,1 @@
+//! The API Particulier simulator (to be written).
