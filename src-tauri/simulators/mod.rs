@@ -9,3 +9,5 @@
 
 pub mod hubee;
 pub mod particulier;
+
+pub mod clock;
