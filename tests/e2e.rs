@@ -116,7 +116,7 @@ fn free_port() -> u16 {
 struct Driver {
     child: Child,
     log: PathBuf,
-    _data_dir: TempDir,
+    data_dir: TempDir,
     _log_dir: TempDir,
 }
 
@@ -140,6 +140,13 @@ impl Drop for Driver {
                 read_log(&self.log)
             );
         }
+    }
+}
+
+impl Driver {
+    /// The app's data directory (database, backups, logs).
+    fn data_dir(&self) -> &Path {
+        self.data_dir.path()
     }
 }
 
@@ -180,7 +187,7 @@ async fn start_app(test: &str) -> Option<(Driver, Client)> {
     let mut driver = Driver {
         child,
         log,
-        _data_dir: data_dir,
+        data_dir,
         _log_dir: log_dir,
     };
 
@@ -421,7 +428,10 @@ async fn lock_screen_refuses_a_wrong_pin_then_opens_with_the_right_one() {
         !t.trim().is_empty()
     })
     .await;
-    assert!(!message.is_empty());
+    assert!(
+        message.contains("Code PIN incorrect"),
+        "the refusal should say why: {message:?}"
+    );
     assert!(
         client.find(Locator::Css("#lock-screen")).await.is_ok(),
         "a wrong PIN must keep the lock screen"
@@ -440,6 +450,98 @@ async fn lock_screen_refuses_a_wrong_pin_then_opens_with_the_right_one() {
     fill(&client, "#lock-pin", PIN).await;
     click(&client, "#lock-submit").await;
     wait_for_shell(&client).await;
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// A token that appears nowhere else, so that finding it anywhere means it leaked.
+const WINDOW_TOKEN: &str =
+    "eyJhbGciOiJIUzI1NiJ9.eyJlMmUiOiJHdWljaGV0UUZUb2tlbiJ9.RTJFU2lnbmF0dXJlNDI0Mg";
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("readable data directory") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_typed_in_parametres_is_sealed_and_never_shown_again() {
+    let Some((driver, client)) = start_app("secret_in_window").await else {
+        return;
+    };
+
+    fill_wizard_and_finish(&client, VALID_SIRET).await;
+    wait_for_shell(&client).await;
+    click(&client, "#nav-parametres").await;
+
+    // The first commune of a fresh database has id 1.
+    let item = "#secret-1-particulier_token";
+    wait_text(
+        &client,
+        &format!("{item}-state"),
+        "an unconfigured token",
+        |t| t.contains("Non configuré"),
+    )
+    .await;
+    click(&client, &format!("{item}-edit")).await;
+    fill(&client, &format!("{item}-value"), WINDOW_TOKEN).await;
+    click(&client, &format!("{item} button[type=\"submit\"]")).await;
+    wait_text(
+        &client,
+        &format!("{item}-state"),
+        "the configured date",
+        |t| t.contains("Configuré le"),
+    )
+    .await;
+
+    // Nothing in the page holds the token any more: neither the markup nor a field's value,
+    // and the backend's answer about secrets carries only dates.
+    let page = client
+        .execute(
+            "return document.documentElement.outerHTML + '|' + \
+             [...document.querySelectorAll('input, textarea')].map(f => f.value).join('|')",
+            vec![],
+        )
+        .await
+        .expect("page content");
+    assert!(
+        !page.to_string().contains(WINDOW_TOKEN),
+        "the token is still in the page"
+    );
+    let statuses = client
+        .execute(
+            "return await window.__TAURI__.core.invoke('secrets_status', { communeId: 1 })",
+            vec![],
+        )
+        .await
+        .expect("secrets_status");
+    assert_eq!(statuses[2]["kind"], "particulier_token");
+    assert!(statuses[2]["configured_at"].is_string());
+    assert!(!statuses.to_string().contains(WINDOW_TOKEN));
+
+    // Every byte the app wrote (database, WAL, backups, logs) is free of the token.
+    let files = files_under(driver.data_dir());
+    assert!(
+        files.iter().any(|f| f.ends_with("guichet-qf.sqlite3")),
+        "{files:?}"
+    );
+    for file in files {
+        let bytes = std::fs::read(&file).expect("readable file");
+        assert!(
+            !bytes
+                .windows(WINDOW_TOKEN.len())
+                .any(|w| w == WINDOW_TOKEN.as_bytes()),
+            "the token is in clear in {}",
+            file.display()
+        );
+    }
 
     client.close().await.expect("closing the WebDriver session");
 }
