@@ -47,24 +47,6 @@ impl Environment {
         .find(|environment| environment.as_str() == value)
     }
 
-    /// The published addresses of the State's services for this environment; `None` for the
-    /// simulators, whose addresses are only known once they run.
-    pub fn endpoints(self) -> Option<Endpoints> {
-        match self {
-            Environment::Production => Some(Endpoints {
-                hubee_auth_url: "https://auth.hubee.numerique.gouv.fr/oauth2/token",
-                hubee_api_url: "https://api.hubee.numerique.gouv.fr",
-                particulier_url: "https://particulier.api.gouv.fr",
-            }),
-            Environment::BacASable => Some(Endpoints {
-                hubee_auth_url: "https://auth.bas.hubee.numerique.gouv.fr/oauth2/token",
-                hubee_api_url: "https://api.bas.hubee.numerique.gouv.fr",
-                particulier_url: "https://staging.particulier.api.gouv.fr",
-            }),
-            Environment::Simulateur => None,
-        }
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             Environment::Production => "production",
@@ -72,16 +54,6 @@ impl Environment {
             Environment::Simulateur => "simulateur",
         }
     }
-}
-
-/// Base addresses of the two State services (see `hubee.md` §2 and `api-particulier.md` §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Endpoints {
-    /// The full OAuth2 token URL.
-    pub hubee_auth_url: &'static str,
-    /// The API origin, without `/teledossiers/v1`.
-    pub hubee_api_url: &'static str,
-    pub particulier_url: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

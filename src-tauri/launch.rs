@@ -9,9 +9,13 @@
 //! | `GUICHET_QF_KEYSTORE` | `aucun` (or `none`): do not use the OS keystore; secrets use a passphrase |
 //! | `GUICHET_QF_PASSPHRASE` | the vault passphrase, for the CLI on a PC without keystore |
 //! | `GUICHET_QF_LOG` | log filter (`info` by default), e.g. `guichet_qf=debug` |
+//! | `GUICHET_QF_HUBEE_AUTH_URL` | Hubee token URL for every commune (full URL) |
+//! | `GUICHET_QF_HUBEE_API_URL` | Hubee API origin for every commune (without `/teledossiers/v1`) |
+//! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
 
 use std::path::PathBuf;
 
+use crate::endpoints::{self, Overrides};
 use crate::error::{Code, Error, Result};
 use crate::store::DATABASE_FILE;
 use crate::vault::{Keystore, NoKeystore, OsKeystore, SecretString};
@@ -21,6 +25,7 @@ pub struct Launch {
     pub use_os_keystore: bool,
     pub passphrase: Option<SecretString>,
     pub log_filter: String,
+    pub endpoints: Overrides,
 }
 
 impl Launch {
@@ -46,11 +51,25 @@ impl Launch {
             .filter(|value| !value.is_empty())
             .map(SecretString::from);
         let log_filter = std::env::var("GUICHET_QF_LOG").unwrap_or_else(|_| "info".into());
+        let url = |variable: &str| -> Result<Option<String>> {
+            match std::env::var(variable) {
+                Ok(value) if !value.trim().is_empty() => {
+                    endpoints::parse_base_url(variable, &value).map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
+        let endpoints = Overrides {
+            hubee_auth_url: url("GUICHET_QF_HUBEE_AUTH_URL")?,
+            hubee_api_url: url("GUICHET_QF_HUBEE_API_URL")?,
+            particulier_url: url("GUICHET_QF_PARTICULIER_URL")?,
+        };
         Ok(Launch {
             data_dir,
             use_os_keystore,
             passphrase,
             log_filter,
+            endpoints,
         })
     }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod communes;
 pub mod desk;
+pub mod endpoints;
 pub mod error;
 pub mod identifiers;
 pub mod launch;

@@ -428,3 +428,26 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
     );
     assert_eq!(std::fs::read(&database).unwrap(), before);
 }
+
+#[test]
+fn a_malformed_service_url_is_refused_in_french() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = common::run(
+        dir.path(),
+        &["commune", "list"],
+        "",
+        &[("GUICHET_QF_PARTICULIER_URL", "particulier.api.gouv.fr")],
+    );
+    assert_fails(
+        &output,
+        1,
+        "GUICHET_QF_PARTICULIER_URL n'est pas une adresse web valide",
+    );
+    let output = common::run(
+        dir.path(),
+        &["commune", "list"],
+        "",
+        &[("GUICHET_QF_HUBEE_API_URL", "http://127.0.0.1:4001/")],
+    );
+    assert_ok(&output);
+}
