@@ -515,20 +515,22 @@ async fn unknown_url() -> Response {
     text_response(StatusCode::NOT_FOUND, UNKNOWN_URL)
 }
 
-/// The token of a v3 request from the table, or the 401 to answer.
-fn authenticate(shared: &Shared, token: Option<&str>) -> Result<TokenRecord, ApiError> {
-    let token = token.ok_or_else(errors::invalid_token)?;
-    let jti = tokens::jti_from_jwt(token).ok_or_else(errors::invalid_token)?;
+/// The token of a v3 request from the table, or the 401 to answer (boxed: errors are large and
+/// rare).
+fn authenticate(shared: &Shared, token: Option<&str>) -> Result<TokenRecord, Box<ApiError>> {
+    let invalid = || Box::new(errors::invalid_token());
+    let token = token.ok_or_else(invalid)?;
+    let jti = tokens::jti_from_jwt(token).ok_or_else(invalid)?;
     let record = lock(&shared.tokens)
         .get(&jti)
         .cloned()
-        .ok_or_else(errors::invalid_token)?;
-    if let Some(expires_at) = record.expires_at {
-        if expires_at <= shared.config.clock.now() {
-            return Err(errors::expired_token());
+        .ok_or_else(invalid)?;
+    match record.expires_at {
+        Some(expires_at) if expires_at <= shared.config.clock.now() => {
+            Err(Box::new(errors::expired_token()))
         }
+        _ => Ok(record),
     }
-    Ok(record)
 }
 
 /// "Today" for the period and birth-date rules: the date in France.
@@ -583,7 +585,7 @@ async fn identity(
     let token = bearer(request.headers());
     let record = match authenticate(&shared, token.as_deref()) {
         Ok(record) => record,
-        Err(error) => return error_response(&[error]),
+        Err(error) => return error_response(&[*error]),
     };
     let has_scope = |scope: &str| record.scopes.iter().any(|owned| owned == scope);
     if !QF_SCOPES.iter().any(|(scope, _)| has_scope(scope)) {
@@ -756,7 +758,7 @@ async fn introspect_v2(State(shared): State<Arc<Shared>>, request: Request) -> R
 async fn introspect_v3(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     let record = match authenticate(&shared, bearer(&headers).as_deref()) {
         Ok(record) => record,
-        Err(error) => return error_response(&[error]),
+        Err(error) => return error_response(&[*error]),
     };
     let body = json!({
         "data": {

@@ -121,13 +121,11 @@ pub fn parameter_errors(query: &IdentityQuery, today: Date, rules: Rules) -> Vec
     let transcogage = query.get("nomCommuneNaissance").is_some()
         && query.get("codeCogInseeDepartementNaissance").is_some()
         && query.get("anneeDateNaissance").is_some();
-    if pays == Some("99100") && !transcogage {
-        if !query
-            .get("codeCogInseeCommuneNaissance")
-            .is_some_and(commune_valid)
-        {
-            found.push(errors::invalid_commune());
-        }
+    let commune_ok = query
+        .get("codeCogInseeCommuneNaissance")
+        .is_some_and(commune_valid);
+    if pays == Some("99100") && !transcogage && !commune_ok {
+        found.push(errors::invalid_commune());
     }
     if let Some(departement) = query.get("codeCogInseeDepartementNaissance") {
         if !departement_valid(departement) {
