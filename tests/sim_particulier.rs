@@ -1006,3 +1006,57 @@ async fn quotient_familial_ping_is_ok_without_token() {
     assert_eq!(response.status(), 404);
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn per_minute_limit_of_a_token_replaces_the_per_second_one() {
+    let (simulator, clock) = start_at(november_2026()).await;
+    let token = simulator.mint_token(&QF_SCOPES, november_2026() + SignedDuration::from_hours(1));
+    simulator.add_token(TokenRecord {
+        jwt: token.clone(),
+        scopes: QF_SCOPES.iter().map(|s| s.to_string()).collect(),
+        siret: DINUM.to_string(),
+        issued_at: None,
+        expires_at: None,
+        blacklisted: false,
+        rate_limit_per_minute: Some(2),
+    });
+    let window_end = november_2026().as_second() - november_2026().as_second() % 60 + 60;
+    for remaining in ["1", "0"] {
+        let response = call(&simulator, IDENTITY, Some(&token), &bernard_elodie()).await;
+        assert_eq!(response.status(), 200);
+        assert_eq!(header(&response, "ratelimit-limit"), "2");
+        assert_eq!(header(&response, "ratelimit-remaining"), remaining);
+        assert_eq!(header(&response, "ratelimit-reset"), window_end.to_string());
+    }
+    clock.advance(SignedDuration::from_secs(5));
+    let response = call(&simulator, IDENTITY, Some(&token), &bernard_elodie()).await;
+    assert_eq!(response.status(), 429);
+    let expected_wait = window_end - november_2026().as_second() - 5;
+    assert_eq!(header(&response, "retry-after"), expected_wait.to_string());
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn transcogage_triple_replaces_the_commune_cog() {
+    let (simulator, _) = start_at(november_2026()).await;
+    let base = without(bernard_elodie(), "codeCogInseeCommuneNaissance");
+    let triple = with(
+        base.clone(),
+        &[
+            ("nomCommuneNaissance", "Charleville-Mézières"),
+            ("codeCogInseeDepartementNaissance", "08"),
+        ],
+    );
+    let (status, _) = status_and_body(lookup(&simulator, &triple).await).await;
+    assert_eq!(status, 404, "valid, but no fixture has this triple");
+    let bad_departement = with(
+        base,
+        &[
+            ("nomCommuneNaissance", "Charleville-Mézières"),
+            ("codeCogInseeDepartementNaissance", "8"),
+        ],
+    );
+    let (status, body) = status_and_body(lookup(&simulator, &bad_departement).await).await;
+    assert_eq!((status, codes(&body)), (422, vec!["00428".to_string()]));
+    simulator.stop().await;
+}
