@@ -1060,3 +1060,21 @@ async fn transcogage_triple_replaces_the_commune_cog() {
     assert_eq!((status, codes(&body)), (422, vec!["00428".to_string()]));
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn france_connect_route_refuses_api_tokens_with_401() {
+    let (simulator, _) = start_at(november_2026()).await;
+    let path = "/v3/dss/quotient_familial/france_connect";
+    let query = [("recipient", DINUM)];
+    let response = call(&simulator, path, Some(&simulator.staging_token()), &query).await;
+    assert_eq!(header(&response, "ratelimit-remaining"), "19");
+    let (status, body) = status_and_body(response).await;
+    assert_eq!((status, codes(&body)), (401, vec!["51502".to_string()]));
+    assert_eq!(
+        body["errors"][0]["meta"],
+        json!({ "provider": "FranceConnect" })
+    );
+    let (status, body) = status_and_body(call(&simulator, path, None, &query).await).await;
+    assert_eq!((status, codes(&body)), (401, vec!["51504".to_string()]));
+    simulator.stop().await;
+}

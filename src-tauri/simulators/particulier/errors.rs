@@ -189,6 +189,29 @@ pub fn invalid_recipient() -> ApiError {
     .plain_json()
 }
 
+pub fn france_connect_token_unknown() -> ApiError {
+    ApiError::new(
+        401,
+        "51502",
+        "Accès non autorisé",
+        "Le jeton d'accès n'a pas été trouvé ou est expiré.",
+    )
+    .with_meta(json!({ "provider": "FranceConnect" }))
+    .plain_json()
+}
+
+pub fn france_connect_token_missing() -> ApiError {
+    ApiError::new(
+        401,
+        "51504",
+        "Accès non autorisé",
+        "Le jeton d'accès FranceConnect est manquant. Cet endpoint requiert un jeton d'accès \
+         FranceConnect transmis via l'en-tête Authorization: Bearer.",
+    )
+    .with_meta(json!({ "provider": "FranceConnect" }))
+    .plain_json()
+}
+
 /// A parameter error of §4.1; all of them are 422 "Entité non traitable" without `source`.
 fn unprocessable(code: &'static str, detail: &str) -> ApiError {
     ApiError::new(422, code, "Entité non traitable", detail)

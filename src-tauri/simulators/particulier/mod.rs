@@ -171,6 +171,10 @@ impl ParticulierSimulator {
         }
         let router = Router::new()
             .route("/{version}/dss/quotient_familial/identite", get(identity))
+            .route(
+                "/{version}/dss/quotient_familial/france_connect",
+                get(france_connect),
+            )
             .route("/api/v2/composition-familiale", get(|| gone(QF_V1_GONE)))
             .route("/api/impots/svair", get(|| gone(SVAIR_GONE)))
             .route("/api/v2/avis-imposition", get(|| gone(SVAIR_GONE)))
@@ -377,8 +381,10 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     (!token.is_empty()).then(|| token.to_string())
 }
 
-fn is_identity_route(path: &str) -> bool {
+/// The quotient familial routes, which share the 20-per-second group of v3 JSON endpoints.
+fn is_throttled_route(path: &str) -> bool {
     path.ends_with("/dss/quotient_familial/identite")
+        || path.ends_with("/dss/quotient_familial/france_connect")
 }
 
 /// The layer every answer goes through: the Rack-level checks (blacklist, rate limit) and the
@@ -404,7 +410,7 @@ async fn frame(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         &shared,
         key.as_deref(),
         per_minute,
-        !blacklisted && is_identity_route(&path),
+        !blacklisted && is_throttled_route(&path),
     );
     let mut response = if blacklisted {
         error_response(&[errors::blacklisted_token()])
@@ -718,6 +724,18 @@ fn family_response(
         }
     }
     json_response(200, JSON_API, payload.to_string())
+}
+
+/// `GET /{version}/dss/quotient_familial/france_connect`: it expects a FranceConnect access
+/// token, which the simulator never issues, so API tokens are refused as on the real server
+/// (spec §5).
+async fn france_connect(headers: HeaderMap) -> Response {
+    let error = if bearer(&headers).is_some() {
+        errors::france_connect_token_unknown()
+    } else {
+        errors::france_connect_token_missing()
+    };
+    error_response(&[error])
 }
 
 /// `GET /api/introspect`: the v2-era introspection, token from `X-Api-Key`, `Authorization:
