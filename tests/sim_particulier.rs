@@ -1078,3 +1078,35 @@ async fn france_connect_route_refuses_api_tokens_with_401() {
     assert_eq!((status, codes(&body)), (401, vec!["51504".to_string()]));
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn typographic_apostrophe_is_refused_in_april_code_and_accepted_in_latest() {
+    let query = with(
+        without(bernard_elodie(), "nomNaissance"),
+        &[("nomNaissance", "D’ARC")],
+    );
+    let (simulator, _) = start_at(november_2026()).await;
+    let (status, body) = status_and_body(lookup(&simulator, &query).await).await;
+    assert_eq!((status, codes(&body)), (422, vec!["00420".to_string()]));
+    simulator.stop().await;
+
+    let latest = start_with(Config {
+        clock: SimClock::fixed(november_2026()),
+        nomenclature: Nomenclature::Latest,
+        ..Config::default()
+    })
+    .await;
+    latest.add_case(IdentityCase {
+        params: json!({
+            "nomNaissance": "D'ARC", "prenoms": ["ELODIE"], "sexeEtatCivil": "F",
+            "anneeDateNaissance": 1990, "moisDateNaissance": 3,
+            "codeCogInseePaysNaissance": "99100", "codeCogInseeCommuneNaissance": "08480"
+        }),
+        status: 200,
+        payload: json!({ "data": { "quotient_familial": { "valeur": 321 } }, "links": {}, "meta": {} }),
+    });
+    let (status, body) = status_and_body(lookup(&latest, &query).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["quotient_familial"]["valeur"], 321);
+    latest.stop().await;
+}

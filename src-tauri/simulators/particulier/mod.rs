@@ -67,7 +67,8 @@ pub enum Nomenclature {
     #[default]
     April2026,
     /// The newest nomenclature: a missing recipient is `00203`, an unknown identity is 422
-    /// `35560`, and periods older than 23 months are refused with `00355`.
+    /// `35560`, periods older than 23 months are refused with `00355`, and the typographic
+    /// apostrophe of names is turned into `'` before validation.
     Latest,
 }
 
@@ -630,6 +631,11 @@ async fn identity(
         Some(recipient) if validation::recipient_valid(recipient) => {}
         _ => return error_response(&[errors::invalid_recipient()]),
     }
+    let pairs = if shared.config.nomenclature == Nomenclature::Latest {
+        validation::replace_typographic_apostrophes(pairs)
+    } else {
+        pairs
+    };
     let query = IdentityQuery::from_pairs(&pairs);
     let today = today(&shared);
     let rules = Rules {

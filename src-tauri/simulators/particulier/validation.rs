@@ -56,6 +56,21 @@ impl IdentityQuery {
     }
 }
 
+/// The newest server turns `’` into `'` in names before checking them (spec §13.3), so a name
+/// pasted from a word processor passes; the April 2026 code refuses it.
+pub fn replace_typographic_apostrophes(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| match key.as_str() {
+            "nomNaissance" | "nomUsage" | "prenoms[]" => {
+                let value = value.replace('’', "'");
+                (key, value)
+            }
+            _ => (key, value),
+        })
+        .collect()
+}
+
 /// `recipient`: 14 digits with a Luhn key, or a La Poste SIRET (spec §2.2).
 pub fn recipient_valid(recipient: &str) -> bool {
     if recipient.len() != 14 || !recipient.bytes().all(|byte| byte.is_ascii_digit()) {
