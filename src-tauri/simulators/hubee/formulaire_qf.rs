@@ -517,3 +517,108 @@ fn xml_people<T>(
     }
     xml.push_str(&format!("    </{name}>\n"));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+
+    /// The MSA family of the specification's examples (§8.3–§8.5).
+    fn roux() -> FormulaireQf {
+        let person = |prenoms: &str, born: Date, sexe| Person {
+            nom_naissance: "ROUX".into(),
+            nom_usage: None,
+            prenoms: prenoms.into(),
+            date_naissance: born,
+            sexe,
+        };
+        FormulaireQf {
+            reference: "3F9A0C7B21D4E".into(),
+            external_id: Some("INSCR-2026-000417".into()),
+            identity: PivotIdentity {
+                family_name: "ROUX".into(),
+                usage_name: None,
+                given_names: "Jeanne Stéphanie".into(),
+                gender: Gender::Female,
+                birthdate: date(1987, 6, 27),
+                birth_country: "99100".into(),
+                birthplace: Some("69123".into()),
+            },
+            quotient: QuotientFamilial {
+                fournisseur: Regime::Msa,
+                valeur: Some(150),
+                annee: 2026,
+                mois: 6,
+                annee_calcul: 2026,
+                mois_calcul: 6,
+            },
+            allocataires: vec![
+                person("JEANNE STEPHANIE", date(1987, 6, 27), Sex::F),
+                person("LOIC NATHAN", date(1979, 5, 19), Sex::M),
+            ],
+            enfants: vec![
+                person("ALEXIS VINCENT", date(2016, 4, 20), Sex::M),
+                person("FLEUR EDITH", date(2019, 9, 2), Sex::F),
+            ],
+        }
+    }
+
+    #[test]
+    fn json_matches_the_specification_example() {
+        let json = roux().to_json();
+        assert!(json.starts_with(
+            r#"{"external_id":"INSCR-2026-000417","pivot_identity":{"birthcountry":"99100","birthdate":"1987-06-27","birthplace":"69123","family_name":"ROUX","given_name":"Jeanne Stéphanie","gender":"female"},"quotient_familial_v3":{"allocataires":[{"nom_naissance":"ROUX","nom_usage":null,"prenoms":"JEANNE STEPHANIE","date_naissance":"1987-06-27","sexe":"F"}"#
+        ));
+        assert!(json.contains(
+            r#""quotient_familial":{"fournisseur":"MSA","valeur":150,"annee":2026,"mois":6,"annee_calcul":2026,"mois_calcul":6},"version":"v3"}"#
+        ));
+        assert!(json.contains(
+            r#"{"nomNaissance":"ROUX","nomUsuel":null,"prenoms":"FLEUR EDITH","anneeDateDeNaissance":"2019","moisDateDeNaissance":"09","jourDateDeNaissance":"02","sexe":"F"}],"quotientFamilial":150,"annee":2026,"mois":6,"version":"v2"}}"#
+        ));
+    }
+
+    #[test]
+    fn xml_follows_rails_to_xml() {
+        let xml = roux().to_xml();
+        assert!(xml.starts_with(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<hash>\n  <external-id>INSCR-2026-000417</external-id>\n  <pivot-identity>\n    <birthcountry>99100</birthcountry>\n"
+        ));
+        assert!(xml.contains(
+            "  <quotient-familial-v3>\n    <allocataires type=\"array\">\n      <allocataire>\n        <nom-naissance>ROUX</nom-naissance>\n        <nom-usage nil=\"true\"/>\n"
+        ));
+        assert!(xml.contains("      <valeur type=\"integer\">150</valeur>\n"));
+        assert!(xml.contains("        <nomUsuel nil=\"true\"/>\n"));
+        assert!(xml.contains("    <quotientFamilial type=\"integer\">150</quotientFamilial>\n"));
+        assert!(xml.ends_with("    <version>v2</version>\n  </quotient-familial>\n</hash>\n"));
+        let mut childless = roux();
+        childless.enfants.clear();
+        assert!(childless
+            .to_xml()
+            .contains("    <enfants type=\"array\"/>\n"));
+    }
+
+    #[test]
+    fn text_follows_shipment_data_to_s() {
+        let text = roux().to_text();
+        assert!(text.starts_with(
+            "Identifant éditeur (optionnel): INSCR-2026-000417\n\nIdentité pivot:\n  Code Insee pays de naissance: 99100\n  Code Insee lieu de naissance: 69123\n  Date de naissance: 27/06/1987\n  Nom de naissance: ROUX\n  Prénoms: Jeanne Stéphanie\n  Sexe: F\n\nQuotient familial:\n  Régime: MSA\n  Année: 2026\n  Mois: 6\n  Quotient familial: 150\n\n  Allocataires:\n\n  - Nom de naissance: ROUX\n    Nom d'usage: \n    Prénoms: JEANNE STEPHANIE\n"
+        ));
+        let mut lost = roux();
+        lost.quotient.valeur = None;
+        assert!(lost.to_text().ends_with(
+            "Quotient familial:\n  ERREUR: La récupération de votre quotient familial via FranceConnect n'a pas fonctionné\n"
+        ));
+    }
+
+    #[test]
+    fn pdf_is_named_after_the_person_and_is_a_pdf() {
+        let family = roux();
+        assert_eq!(
+            family.pdf_file_name(),
+            "quotient_familial_ROUX_Jeanne_Stéphanie.pdf"
+        );
+        let pdf = family.to_pdf();
+        assert!(pdf.starts_with(b"%PDF"));
+        assert!(pdf.len() < 20_000, "{} bytes", pdf.len());
+    }
+}
