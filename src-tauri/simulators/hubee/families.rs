@@ -270,9 +270,7 @@ mod tests {
         assert!(families
             .iter()
             .any(|f| f.identity.given_names.contains('-')));
-        assert!(families
-            .iter()
-            .any(|f| f.identity.given_names.chars().any(|c| !c.is_ascii())));
+        assert!(families.iter().any(|f| !f.identity.given_names.is_ascii()));
         assert!(families.iter().all(|f| f.reference.len() == 13
             && f.reference
                 .chars()
