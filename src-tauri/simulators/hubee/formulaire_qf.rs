@@ -620,5 +620,12 @@ mod tests {
         let pdf = family.to_pdf();
         assert!(pdf.starts_with(b"%PDF"));
         assert!(pdf.len() < 20_000, "{} bytes", pdf.len());
+        let parsed =
+            PdfDocument::parse(&pdf, &printpdf::PdfParseOptions::default(), &mut Vec::new())
+                .unwrap();
+        let text = parsed.extract_text().concat().join("\n");
+        assert!(text.contains("Prénoms: Jeanne Stéphanie"), "{text}");
+        assert!(text.contains("Régime: MSA"), "{text}");
+        assert!(text.contains("Nom d'usage:"), "{text}");
     }
 }
