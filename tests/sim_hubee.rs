@@ -1204,3 +1204,49 @@ async fn requests_records_tracing_headers_bodies_and_statuses_in_order() {
     assert_eq!(last.query.as_deref(), Some("maxResult=abc"));
     assert_eq!(last.status, Some(400));
 }
+
+#[tokio::test]
+async fn malformed_ids_are_refused_by_the_gateway_when_uuids_are_checked() {
+    let sim = simulator(Config {
+        validate_uuids: true,
+        ..ordered()
+    })
+    .await;
+    let token = token_for(&sim, &majastres()).await;
+    assert_eq!(
+        delete(&sim, &token, "/notifications/dddddd").await,
+        (
+            StatusCode::BAD_REQUEST,
+            hubee_error(
+                400,
+                "Bad Request : Validation failed.\n[ERROR][REQUEST][DELETE /teledossiers/v1/notifications/{notificationId} @path.notificationId] Input string \"dddddd\" is not a valid UUID"
+            )
+        )
+    );
+    let (status, _) = get(&sim, &token, "/cases/0f1e2d3c-4b5a-4968-8776-655443322110").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let lenient = simulator(ordered()).await;
+    let token = token_for(&lenient, &majastres()).await;
+    let (status, body) = delete(&lenient, &token, "/notifications/dddddd").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::NOT_FOUND,
+            hubee_error(404, "Notification is not found")
+        )
+    );
+}
+
+#[tokio::test]
+async fn stop_closes_the_port() {
+    let sim = simulator(ordered()).await;
+    let token_url = sim.auth_url();
+    token_for(&sim, &majastres()).await;
+    sim.stop().await;
+    let refused = Client::new()
+        .post(token_url)
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await;
+    assert!(refused.unwrap_err().is_connect());
+}

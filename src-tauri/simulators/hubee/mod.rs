@@ -51,6 +51,9 @@ pub struct Config {
     pub transition_rules: TransitionRules,
     /// Whether a status event moves the case (2024 contract) or must follow a `PATCH`.
     pub status_mode: StatusMode,
+    /// Refuses ids that are not UUIDs with the gateway's 400. Off by default: real Hubee ids
+    /// are declared UUIDs, but official examples and fixtures contain ids that are not.
+    pub validate_uuids: bool,
 }
 
 impl Default for Config {
@@ -62,6 +65,7 @@ impl Default for Config {
             reject_json_token_requests: true,
             transition_rules: TransitionRules::default(),
             status_mode: StatusMode::default(),
+            validate_uuids: false,
         }
     }
 }

@@ -163,9 +163,51 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
             }
         }
     }
+    if on_api && shared.config.validate_uuids {
+        if let Some(refusal) = malformed_id(request.method(), &path) {
+            let response = error(&refusal);
+            set_status(response.status());
+            return response;
+        }
+    }
     let response = next.run(request).await;
     set_status(response.status());
     response
+}
+
+/// The gateway's schema refusal of an id that is not a UUID (§4, §12.3), if `path` has one.
+fn malformed_id(method: &Method, path: &str) -> Option<ApiError> {
+    let rest = path.strip_prefix("/teledossiers/v1/")?;
+    let segments: Vec<&str> = rest.split('/').collect();
+    let (template, ids): (&str, Vec<(&str, &str)>) = match segments.as_slice() {
+        ["notifications", id] => (
+            "/teledossiers/v1/notifications/{notificationId}",
+            vec![("notificationId", id)],
+        ),
+        ["cases", id] => ("/teledossiers/v1/cases/{caseId}", vec![("caseId", id)]),
+        ["cases", id, "events"] => (
+            "/teledossiers/v1/cases/{caseId}/events",
+            vec![("caseId", id)],
+        ),
+        ["cases", id, "attachments", attachment] => (
+            "/teledossiers/v1/cases/{caseId}/attachments/{attachmentId}",
+            vec![("caseId", id), ("attachmentId", attachment)],
+        ),
+        ["cases", id, "events", event] => (
+            "/teledossiers/v1/cases/{caseId}/events/{eventId}",
+            vec![("caseId", id), ("eventId", event)],
+        ),
+        _ => return None,
+    };
+    let (name, value) = ids
+        .into_iter()
+        .find(|(_, value)| uuid::Uuid::try_parse(value).is_err())?;
+    Some(ApiError::new(
+        400,
+        &format!(
+            "Bad Request : Validation failed.\n[ERROR][REQUEST][{method} {template} @path.{name}] Input string \"{value}\" is not a valid UUID"
+        ),
+    ))
 }
 
 fn take_failure(shared: &Shared, route: Route) -> Option<Failure> {

@@ -707,6 +707,26 @@ impl Hubee {
             "SENT" if event.status == "IN_PROGRESS" && &event.transmitter == by => {
                 event.status = "SENT";
                 event.update_date_time = Some(now);
+                // A deposit is announced to the other party only once its files are all there.
+                if event.notification {
+                    let recipient = if event.transmitter == case.recipient {
+                        Organization::formulaire_qf()
+                    } else {
+                        case.recipient.clone()
+                    };
+                    let notification = Notification {
+                        id: new_id(),
+                        process_code: case.process_code.clone(),
+                        case_id: case.id.clone(),
+                        event_id: Some(event.id.clone()),
+                        event_action_type: Some(event.action_type.clone()),
+                        event_status: Some("SENT"),
+                        date_time: now,
+                        recipient,
+                        transmitter: by.clone(),
+                    };
+                    self.notifications.push(notification);
+                }
                 Ok(())
             }
             _ => Err(ApiError::bad_request()),
