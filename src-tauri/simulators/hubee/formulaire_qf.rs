@@ -6,8 +6,10 @@
 //! the text of `ShipmentData#to_s`. Any drift from §8 here would hide a parsing bug in the client.
 
 use jiff::civil::Date;
+use jiff::Timestamp;
 use printpdf::{
-    BuiltinFont, Mm, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Pt, TextItem,
+    BuiltinFont, Mm, OffsetDateTime, Op, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, TextItem,
 };
 use serde::Serialize;
 
@@ -117,7 +119,8 @@ impl FormulaireQf {
     }
 
     /// The three files in the order formulaire-qf declares them: JSON, XML, PDF.
-    pub fn files(&self) -> Vec<RenderedFile> {
+    /// `submitted_at` dates the PDF.
+    pub fn files(&self, submitted_at: Timestamp) -> Vec<RenderedFile> {
         vec![
             RenderedFile {
                 file_name: "FormulaireQF.json".into(),
@@ -132,7 +135,7 @@ impl FormulaireQf {
             RenderedFile {
                 file_name: self.pdf_file_name(),
                 mime_type: "application/pdf",
-                bytes: self.to_pdf(),
+                bytes: self.to_pdf(submitted_at),
             },
         ]
     }
@@ -273,8 +276,9 @@ impl FormulaireQf {
         text
     }
 
-    /// A one-page PDF (A4, Helvetica, WinAnsi like Prawn's default font) showing `to_text`.
-    pub fn to_pdf(&self) -> Vec<u8> {
+    /// A one-page PDF (A4, Helvetica, WinAnsi like Prawn's default font) showing `to_text`,
+    /// dated `submitted_at` rather than by the system clock.
+    pub fn to_pdf(&self, submitted_at: Timestamp) -> Vec<u8> {
         let text = self.to_text();
         let mut ops = vec![
             Op::StartTextSection,
@@ -295,7 +299,13 @@ impl FormulaireQf {
         }
         ops.push(Op::EndTextSection);
         let title = format!("Quotient familial {}", self.reference);
-        PdfDocument::new(&title)
+        let mut document = PdfDocument::new(&title);
+        if let Ok(date) = OffsetDateTime::from_unix_timestamp(submitted_at.as_second()) {
+            document.metadata.info.creation_date = date;
+            document.metadata.info.modification_date = date;
+            document.metadata.info.metadata_date = date;
+        }
+        document
             .with_pages(vec![PdfPage::new(Mm(210.0), Mm(297.0), ops)])
             .save(&PdfSaveOptions::default(), &mut Vec::new())
     }
@@ -617,7 +627,13 @@ mod tests {
             family.pdf_file_name(),
             "quotient_familial_ROUX_Jeanne_Stéphanie.pdf"
         );
-        let pdf = family.to_pdf();
+        let submitted_at = Timestamp::from_second(1_795_000_000).unwrap();
+        let pdf = family.to_pdf(submitted_at);
+        let dated = b"/CreationDate(D:20261118110640";
+        assert!(
+            pdf.windows(dated.len()).any(|w| w == dated),
+            "dated by the argument"
+        );
         assert!(pdf.starts_with(b"%PDF"));
         assert!(pdf.len() < 20_000, "{} bytes", pdf.len());
         let parsed =

@@ -151,7 +151,7 @@ pub struct RecordedRequest {
     pub status: Option<u16>,
 }
 
-/// A running simulator; `stop` it, or it serves until the runtime ends.
+/// A running simulator. `stop` waits for it to finish; dropping it also stops listening.
 pub struct HubeeSimulator {
     address: SocketAddr,
     shared: Arc<Shared>,

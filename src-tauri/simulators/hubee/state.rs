@@ -768,7 +768,7 @@ impl Hubee {
             "Case recipient SI-{siret}-{cog} does not suscribed to {PROCESS_CODE}"
         );
         let files: Vec<SeededFile> = dossier
-            .files()
+            .files(now)
             .into_iter()
             .map(|file| SeededFile {
                 attachment_id: new_id(),
