@@ -1022,6 +1022,51 @@ mod tests {
     }
 
     #[test]
+    fn a_deposit_is_announced_to_the_osl_only_once_finalised() {
+        let now = Timestamp::from_second(1_795_000_000).unwrap();
+        let mut hubee = Hubee::new(TransitionRules::Practice, StatusMode::EventMovesCase);
+        hubee.subscribe("21040107100019", "04107", "id", "secret");
+        let dossier = crate::simulators::hubee::fictitious_dossiers(1, 1).remove(0);
+        let seeded = hubee.seed("21040107100019", "04107", &dossier, now);
+        let caller = Caller {
+            organization: Organization::si("21040107100019", "04107"),
+            process_code: PROCESS_CODE.to_string(),
+        };
+        let request = EventRequest {
+            action_type: Some("ATTACH_DEPOSIT".into()),
+            notification: true,
+            attachments: vec![json!({"fileName": "accuse.pdf"})],
+            ..EventRequest::default()
+        };
+        let event = hubee
+            .post_event(
+                &caller,
+                &seeded.case_id,
+                request,
+                PartnerInfo::default(),
+                now,
+            )
+            .unwrap();
+        let to_osl = |hubee: &Hubee| {
+            hubee
+                .notifications
+                .iter()
+                .filter(|n| n.recipient == Organization::formulaire_qf())
+                .count()
+        };
+        assert_eq!(to_osl(&hubee), 0);
+        let event_id = event["id"].as_str().unwrap();
+        hubee
+            .patch_event(&caller, &seeded.case_id, event_id, "SENT", now)
+            .unwrap();
+        assert_eq!(to_osl(&hubee), 1);
+        assert_eq!(
+            hubee.patch_event(&caller, &seeded.case_id, event_id, "SENT", now),
+            Err(ApiError::bad_request())
+        );
+    }
+
+    #[test]
     fn digest_is_plain_base64_sha256() {
         assert_eq!(
             digest(b"abc"),
