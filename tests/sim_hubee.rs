@@ -1250,3 +1250,25 @@ async fn stop_closes_the_port() {
         .await;
     assert!(refused.unwrap_err().is_connect());
 }
+
+#[tokio::test]
+async fn folders_are_forbidden_to_an_si_and_unknown_methods_are_405() {
+    let sim = simulator(ordered()).await;
+    let seeded = seed(&sim, 1).remove(0);
+    let token = token_for(&sim, &majastres()).await;
+    assert_eq!(
+        get(&sim, &token, &format!("/folders/{}", seeded.folder_id)).await,
+        (StatusCode::FORBIDDEN, hubee_error(403, "Unauthorized user"))
+    );
+    let put = Client::new()
+        .put(url(&sim, &format!("/cases/{}", seeded.case_id)))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        put.json::<Value>().await.unwrap(),
+        hubee_error(405, "Method not allowed")
+    );
+}

@@ -148,6 +148,8 @@ fn fictitious_dossier(rng: &mut StdRng) -> FormulaireQf {
         caf_spelling(&family_name)
     };
     let children = rng.random_range(0..=5);
+    // Children are minors, born once the applicant was at least eighteen.
+    let first_child_year = (birthdate.year() + 18).clamp(2008, 2025);
     let enfants = (0..children)
         .map(|_| {
             let girl = rng.random_bool(0.5);
@@ -155,7 +157,7 @@ fn fictitious_dossier(rng: &mut StdRng) -> FormulaireQf {
                 nom_naissance: children_name.clone(),
                 nom_usage: None,
                 prenoms: caf_spelling(&given_names_of(rng, girl)),
-                date_naissance: random_date(rng, 2008, 2025),
+                date_naissance: random_date(rng, first_child_year, 2025),
                 sexe: if girl { Sex::F } else { Sex::M },
             }
         })
@@ -265,6 +267,10 @@ mod tests {
         assert!(families.iter().any(|f| f.enfants.is_empty()));
         assert!(families.iter().any(|f| f.enfants.len() == 5));
         assert!(families.iter().all(|f| f.enfants.len() <= 5));
+        assert!(families.iter().all(|f| f
+            .enfants
+            .iter()
+            .all(|e| e.date_naissance.year() >= f.identity.birthdate.year() + 18)));
         assert!(families.iter().any(|f| f.external_id.is_some()));
         assert!(families.iter().any(|f| f.external_id.is_none()));
         assert!(families

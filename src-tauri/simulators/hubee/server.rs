@@ -12,7 +12,7 @@ use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use axum::{Extension, Json, Router};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -56,12 +56,20 @@ pub fn router(shared: Arc<Shared>) -> Router {
             "/teledossiers/v1/cases/{case_id}/events/{event_id}",
             get(get_event).patch(patch_event).post(override_patch_event),
         )
+        // Folders belong to the OSL and the administrators; an SI token may not touch them.
+        .route("/teledossiers/v1/folders", any(folders_forbidden))
+        .route("/teledossiers/v1/folders/{*rest}", any(folders_forbidden))
         .fallback(|| async { error(&ApiError::new(404, "Resource is not found")) })
+        .method_not_allowed_fallback(|| async { error(&ApiError::new(405, "Method not allowed")) })
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             gateway,
         ))
         .with_state(shared)
+}
+
+async fn folders_forbidden() -> Response {
+    error(&ApiError::unauthorized_user())
 }
 
 /// Which route of the fault table a request is aimed at.
