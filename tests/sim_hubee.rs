@@ -302,6 +302,7 @@ async fn notifications_come_by_default_in_batches_of_25() {
     assert_eq!(first["eventId"], Value::Null);
     assert_eq!(first["recipient"]["companyRegister"], SIRET);
     assert_eq!(first["recipient"]["branchCode"], COG);
+    assert_eq!(first["dateTime"], "2026-11-18T11:06:40.000Z");
 }
 
 #[tokio::test]
@@ -1271,4 +1272,14 @@ async fn folders_are_forbidden_to_an_si_and_unknown_methods_are_405() {
         put.json::<Value>().await.unwrap(),
         hubee_error(405, "Method not allowed")
     );
+}
+
+#[tokio::test]
+#[should_panic(
+    expected = "Case recipient SI-11111111111111-11111 does not suscribed to FormulaireQF"
+)]
+async fn seeding_for_an_unsubscribed_commune_is_refused() {
+    let sim = simulator(ordered()).await;
+    let dossier = fictitious_dossiers(1, 1).remove(0);
+    sim.seed_formulaire_qf("11111111111111", "11111", &dossier);
 }
