@@ -52,6 +52,21 @@ enum Command {
         #[command(subcommand)]
         action: BackupAction,
     },
+    /// Lancer les simulateurs de Hubee et d'API Particulier (données fictives), jusqu'à Ctrl+C
+    Simulateur {
+        /// Port du simulateur Hubee (par défaut, un port libre)
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
+        hubee_port: u16,
+        /// Port du simulateur API Particulier (par défaut, un port libre)
+        #[arg(long, default_value_t = 0, hide_default_value = true)]
+        particulier_port: u16,
+        /// Nombre de dossiers FormulaireQF déjà en attente (5 par défaut)
+        #[arg(long, default_value_t = 5, hide_default_value = true)]
+        dossiers: usize,
+        /// Première ligne en JSON : adresses, identifiants et jeton (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -67,8 +82,14 @@ enum CommuneAction {
         /// Code COG (code INSEE de la commune, 5 caractères ; ce n'est pas le code postal)
         #[arg(long)]
         cog: String,
-        /// Services de l'État utilisés
-        #[arg(long, value_enum, default_value = "production")]
+        /// Services de l'État utilisés : production (par défaut), bac-a-sable ou simulateur
+        #[arg(
+            long,
+            value_enum,
+            default_value = "production",
+            hide_default_value = true,
+            hide_possible_values = true
+        )]
         environnement: Environment,
     },
     /// Lister les communes
@@ -86,8 +107,15 @@ enum AgentAction {
         /// Nom de l'agent, tel qu'il apparaîtra dans le journal des accès
         #[arg(long)]
         nom: String,
-        /// Rôle (le premier agent est toujours administrateur)
-        #[arg(long, value_enum, default_value = "agent")]
+        /// Rôle : agent (par défaut) ou administrateur ; le premier agent est toujours
+        /// administrateur
+        #[arg(
+            long,
+            value_enum,
+            default_value = "agent",
+            hide_default_value = true,
+            hide_possible_values = true
+        )]
         role: Role,
     },
     /// Lister les agents
@@ -102,8 +130,8 @@ enum AgentAction {
 enum SecretAction {
     /// Enregistrer un secret ; la valeur est lue sur l'entrée standard, jamais en argument
     Set {
-        /// Quel secret
-        #[arg(value_enum)]
+        /// Quel secret : hubee-client-id, hubee-client-secret ou particulier-token
+        #[arg(value_enum, hide_possible_values = true)]
         secret: SecretKind,
         /// SIRET de la commune (facultatif s'il n'y en a qu'une)
         #[arg(long)]
@@ -264,6 +292,12 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Agent { action } => agent(action, launch, now),
         Command::Secret { action } => secret(action, launch, now),
         Command::Sauvegarde { action } => backup_command(action, launch, now),
+        Command::Simulateur {
+            hubee_port,
+            particulier_port,
+            dossiers,
+            json,
+        } => simulators(hubee_port, particulier_port, dossiers, json),
     }
 }
 
@@ -471,4 +505,117 @@ fn backup_command(action: BackupAction, launch: &Launch, now: Timestamp) -> Resu
     }
     let _ = std::io::stdout().flush();
     Ok(())
+}
+
+/// What `simulateur --json` prints first: everything a client needs to talk to the simulators.
+#[derive(Serialize)]
+struct SimulatorInfo {
+    hubee: HubeeInfo,
+    particulier: ParticulierInfo,
+}
+
+#[derive(Serialize)]
+struct HubeeInfo {
+    auth_url: String,
+    api_url: String,
+    client_id: String,
+    client_secret: String,
+    siret: &'static str,
+    cog: &'static str,
+}
+
+#[derive(Serialize)]
+struct ParticulierInfo {
+    url: String,
+    token: String,
+}
+
+/// Serves the demonstration set until SIGINT or SIGTERM. Its credentials and token are
+/// fictitious, made for this run, so printing them is the point.
+fn simulators(hubee_port: u16, particulier_port: u16, dossiers: usize, json: bool) -> Result<()> {
+    use crate::simulators::demo;
+    let runtime = tokio::runtime::Runtime::new().map_err(|error| {
+        Error::new(Code::Internal, "Les simulateurs n'ont pas pu démarrer.").with_source(error)
+    })?;
+    runtime.block_on(async {
+        let options = demo::Options {
+            hubee_port,
+            particulier_port,
+            dossiers,
+            ..demo::Options::default()
+        };
+        let set = demo::start(options).await.map_err(|error| {
+            Error::new(
+                Code::Storage,
+                "Les simulateurs n'ont pas pu ouvrir leur port (déjà utilisé ?). Choisissez-en un \
+                 autre avec --hubee-port et --particulier-port.",
+            )
+            .with_source(error)
+        })?;
+        let urls = set.urls();
+        let info = SimulatorInfo {
+            hubee: HubeeInfo {
+                auth_url: urls.hubee_auth_url,
+                api_url: urls.hubee_api_url,
+                client_id: set.credentials.client_id.clone(),
+                client_secret: set.credentials.client_secret.clone(),
+                siret: demo::DEMO_SIRET,
+                cog: demo::DEMO_COG,
+            },
+            particulier: ParticulierInfo {
+                url: urls.particulier_url,
+                token: set.token.clone(),
+            },
+        };
+        if json {
+            let line = serde_json::to_string(&info).map_err(|error| {
+                Error::new(Code::Internal, "Sortie JSON impossible.").with_source(error)
+            })?;
+            println!("{line}");
+        } else {
+            println!(
+                "Simulateurs démarrés, avec des données fictives. Arrêt : Ctrl+C.\n\n\
+                 Hubee\n  jeton OAuth2 : {}\n  API : {}\n  identifiant client : {}\n  \
+                 clé secrète : {}\n  commune : {} (SIRET {}, COG {})\n  \
+                 {dossiers} dossier(s) FormulaireQF en attente\n\n\
+                 API Particulier\n  adresse : {}\n  jeton : {}",
+                info.hubee.auth_url,
+                info.hubee.api_url,
+                info.hubee.client_id,
+                info.hubee.client_secret,
+                demo::DEMO_NAME,
+                info.hubee.siret,
+                info.hubee.cog,
+                info.particulier.url,
+                info.particulier.token,
+            );
+        }
+        let _ = std::io::stdout().flush();
+        stop_signal().await;
+        set.stop().await;
+        Ok(())
+    })
+}
+
+/// Resolves on Ctrl+C, or on SIGTERM where there is one (services, `kill`).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -11,3 +11,4 @@ pub mod hubee;
 pub mod particulier;
 
 pub mod clock;
+pub mod demo;
