@@ -7,6 +7,7 @@ pub mod agents;
 pub mod app;
 pub mod cli;
 pub mod communes;
+pub mod demonstration;
 pub mod desk;
 pub mod endpoints;
 pub mod error;

@@ -545,3 +545,93 @@ async fn a_token_typed_in_parametres_is_sealed_and_never_shown_again() {
 
     client.close().await.expect("closing the WebDriver session");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demonstration_starts_from_the_wizard_with_its_commune_configured() {
+    let Some((driver, client)) = start_app("demonstration").await else {
+        return;
+    };
+
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+
+    let banner = wait_text(&client, "#demo-banner", "the demonstration banner", |t| {
+        t.contains("Mode démonstration")
+    })
+    .await;
+    assert!(
+        banner.contains("fictives"),
+        "the banner must say the data is fictitious: {banner:?}"
+    );
+    wait_text(&client, "#header-agent", "the demonstration agent", |t| {
+        t.contains("Agent de démonstration")
+    })
+    .await;
+
+    click(&client, "#nav-parametres").await;
+    let table = wait_text(
+        &client,
+        "#communes-table",
+        "the demonstration commune",
+        |t| t.contains("Commune de démonstration"),
+    )
+    .await;
+    assert!(
+        table.contains("21999999900010") && table.contains("Simulateur"),
+        "the demonstration commune uses the simulators: {table:?}"
+    );
+    // Its Hubee credentials and API Particulier token are in the vault.
+    for kind in [
+        "hubee_client_id",
+        "hubee_client_secret",
+        "particulier_token",
+    ] {
+        wait_text(
+            &client,
+            &format!("#secret-1-{kind}-state"),
+            "a configured secret",
+            |t| t.contains("Configuré le"),
+        )
+        .await;
+    }
+
+    // The demonstration has its own database; the real one stays empty.
+    let demo_database = driver
+        .data_dir()
+        .join("demonstration")
+        .join("guichet-qf.sqlite3");
+    assert!(demo_database.exists(), "{}", demo_database.display());
+    let count_communes = |path: &Path| -> i64 {
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("readable database")
+            .query_row("SELECT count(*) FROM communes", [], |row| row.get(0))
+            .expect("communes counted")
+    };
+    assert_eq!(count_communes(&demo_database), 1);
+    assert_eq!(
+        count_communes(&driver.data_dir().join("guichet-qf.sqlite3")),
+        0,
+        "demonstration data must never reach the real database"
+    );
+
+    // Locked, the desk says how to reopen the demonstration.
+    click(&client, "#lock-button").await;
+    let hint = wait_text(&client, "#lock-demo-hint", "the demonstration PIN", |t| {
+        t.contains("0000")
+    })
+    .await;
+    assert!(hint.contains("démonstration"), "{hint:?}");
+    click(&client, "#lock-form label[for^=\"lock-agent-\"]").await;
+    fill(&client, "#lock-pin", "0000").await;
+    click(&client, "#lock-submit").await;
+    wait_text(&client, "#demo-banner", "the banner again", |t| {
+        t.contains("Mode démonstration")
+    })
+    .await;
+
+    // Leaving the demonstration brings back the real installation, still to be set up.
+    click(&client, "#demo-stop").await;
+    wizard_step(&client, "welcome").await;
+
+    client.close().await.expect("closing the WebDriver session");
+}

@@ -85,6 +85,19 @@ export const appStatus = () => call("app_status");
 export const firstRunComplete = (input) => call("first_run_complete", { input });
 
 /**
+ * Starts the demonstration: simulators, fictitious commune and families, in a
+ * database of its own; the demonstration agent's session is opened.
+ * @returns {Promise<AppStatus>}
+ */
+export const demoStart = () => call("demo_start");
+
+/**
+ * Leaves the demonstration and goes back to the real data.
+ * @returns {Promise<AppStatus>}
+ */
+export const demoStop = () => call("demo_stop");
+
+/**
  * Checks a commune as typed, without saving it: the wizard checks each step
  * before moving on, so an error shows next to the fields it is about.
  * @param {NewCommune} commune

@@ -64,7 +64,7 @@ function route(status) {
     renderRecovery(status.store_error, status.data_dir, app);
   } else if (status.agent === null) {
     currentScreen = "lock";
-    renderLock(app);
+    renderLock(app, status.demo);
   } else {
     currentScreen = "shell";
     renderShell(status, app);

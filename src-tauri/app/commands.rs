@@ -22,6 +22,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         first_run_complete,
         commune_check,
         agent_check,
+        demo_start,
+        demo_stop,
         agents_list,
         session_open,
         session_lock,
@@ -62,6 +64,17 @@ async fn first_run_complete(shell: State<'_, Shell>, input: FirstRun) -> Reply<A
         shell.status(now)
     };
     run().map_err(ipc)
+}
+
+/// From the first-run wizard: no session yet, and the demonstration opens its own.
+#[tauri::command]
+async fn demo_start(shell: State<'_, Shell>) -> Reply<AppStatus> {
+    shell.start_demo(Timestamp::now()).await.map_err(ipc)
+}
+
+#[tauri::command]
+async fn demo_stop(shell: State<'_, Shell>) -> Reply<AppStatus> {
+    shell.stop_demo(Timestamp::now()).await.map_err(ipc)
 }
 
 /// Pure validation, so no session: the first-run wizard checks each step before the next.
@@ -235,9 +248,14 @@ async fn vault_unlock(shell: State<'_, Shell>, passphrase: String) -> Reply<Vaul
 }
 
 /// Works without a session when the database is unavailable: the recovery screen needs it.
+/// Lists the backups of the database in use (the demonstration has its own).
 #[tauri::command]
 async fn backups_list(shell: State<'_, Shell>) -> Reply<Vec<BackupInfo>> {
-    backup::list_in(&backup::dir_for(&shell.launch.database_path())).map_err(ipc)
+    match shell.store() {
+        Ok(store) => backup::list(&store),
+        Err(_) => backup::list_in(&backup::dir_for(&shell.launch.database_path())),
+    }
+    .map_err(ipc)
 }
 
 #[tauri::command]

@@ -43,6 +43,8 @@ pub struct AppStatus {
     pub agent: Option<Agent>,
     pub idle_lock_minutes: u32,
     pub data_dir: String,
+    /// The demonstration mode is on: fictitious data, simulators instead of the State.
+    pub demo: bool,
 }
 
 /// The database, or why it could not be opened.
@@ -61,6 +63,18 @@ pub struct Shell {
     store: RwLock<StoreSlot>,
     key: Mutex<Option<DataKey>>,
     desk: Mutex<Option<DeskSession>>,
+    /// The running demonstration, if any. An async lock: starting and stopping await the
+    /// simulators while holding it, so that two clicks cannot start two demonstrations.
+    demo: tokio::sync::Mutex<Option<RunningDemo>>,
+}
+
+/// The demonstration while it runs, and what it replaced.
+struct RunningDemo {
+    set: Arc<crate::simulators::demo::Demo>,
+    /// Adds a dossier every minute, like families sending the form.
+    arrivals: tauri::async_runtime::JoinHandle<()>,
+    /// The real database, put back when the demonstration ends.
+    real: StoreSlot,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -81,6 +95,7 @@ impl Shell {
             store: RwLock::new(StoreSlot::Unavailable(Error::new(Code::Internal, ""))),
             key: Mutex::new(None),
             desk: Mutex::new(None),
+            demo: tokio::sync::Mutex::new(None),
         };
         let slot = match store::open(&shell.launch.database_path()) {
             Ok(store) => {
@@ -150,6 +165,12 @@ impl Shell {
 
     fn status(&self, now: Timestamp) -> Result<AppStatus> {
         let data_dir = self.launch.data_dir.display().to_string();
+        // `try_lock` is enough: while a start or stop holds the lock, the previous answer stands.
+        let demo = self
+            .demo
+            .try_lock()
+            .map(|running| running.is_some())
+            .unwrap_or(false);
         let store = match self.store() {
             Ok(store) => store,
             Err(error) => {
@@ -164,6 +185,7 @@ impl Shell {
                     agent: None,
                     idle_lock_minutes: settings::DEFAULT_IDLE_LOCK_MINUTES,
                     data_dir,
+                    demo,
                 })
             }
         };
@@ -193,9 +215,71 @@ impl Shell {
             agent,
             idle_lock_minutes,
             data_dir,
+            demo,
         })
     }
+
+    fn replace_store(&self, slot: StoreSlot) -> StoreSlot {
+        std::mem::replace(
+            &mut *self.store.write().unwrap_or_else(|p| p.into_inner()),
+            slot,
+        )
+    }
+
+    /// Switches to the demonstration: its own database, vault key and agent at the desk.
+    async fn start_demo(&self, now: Timestamp) -> Result<AppStatus> {
+        let mut running = self.demo.lock().await;
+        if running.is_none() {
+            let started = crate::demonstration::start(&self.launch.data_dir, now).await?;
+            let set = Arc::new(started.set);
+            let arrivals = {
+                let set = set.clone();
+                tauri::async_runtime::spawn(async move {
+                    loop {
+                        tokio::time::sleep(DEMO_ARRIVAL_PERIOD).await;
+                        set.add_dossier();
+                    }
+                })
+            };
+            let real = self.replace_store(StoreSlot::Ready(Arc::new(started.store)));
+            *lock(&self.key) = Some(started.key);
+            *lock(&self.desk) = Some(DeskSession::for_agent(started.agent, now));
+            *running = Some(RunningDemo {
+                set,
+                arrivals,
+                real,
+            });
+            tracing::info!("demonstration started");
+        }
+        drop(running);
+        self.status(now)
+    }
+
+    /// Leaves the demonstration: the real database comes back, the desk locks.
+    async fn stop_demo(&self, now: Timestamp) -> Result<AppStatus> {
+        let mut running = self.demo.lock().await;
+        if let Some(demo) = running.take() {
+            demo.arrivals.abort();
+            let _ = demo.arrivals.await;
+            self.replace_store(demo.real);
+            *lock(&self.desk) = None;
+            *lock(&self.key) = None;
+            if let Ok(store) = self.store() {
+                self.after_open(&store, now);
+            }
+            match Arc::try_unwrap(demo.set) {
+                Ok(set) => set.stop().await,
+                Err(_) => tracing::warn!("demonstration simulators still shared; left to drop"),
+            }
+            tracing::info!("demonstration stopped");
+        }
+        drop(running);
+        self.status(now)
+    }
 }
+
+/// How often a new fictitious family sends its QF during the demonstration.
+const DEMO_ARRIVAL_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The daily backup, once the installation holds something worth saving (a backup of the
 /// empty database made before the first-run wizard would only lead back to the wizard).

@@ -8,4 +8,8 @@ export type AppStatus = { state: AppState, store_error: IpcError | null, vault: 
 /**
  * The agent at the desk, `None` when locked.
  */
-agent: Agent | null, idle_lock_minutes: number, data_dir: string, };
+agent: Agent | null, idle_lock_minutes: number, data_dir: string, 
+/**
+ * The demonstration mode is on: fictitious data, simulators instead of the State.
+ */
+demo: boolean, };

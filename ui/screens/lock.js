@@ -9,8 +9,11 @@ import { report, takeOver } from "../errors.js";
 /** @typedef {import("../app.js").App} App */
 /** @typedef {import("../bindings/Agent").Agent} Agent */
 
-/** @param {App} app */
-export async function renderLock(app) {
+/**
+ * @param {App} app
+ * @param {boolean} demo The demonstration is running: its agent's PIN is public.
+ */
+export async function renderLock(app, demo) {
   const heading = h("h1", { id: "lock-heading" }, "Qui est au guichet ?");
   const error = alertRegion("lock-error");
   const body = h("div", { class: "lock-body" }, h("p", { role: "status" }, "Chargement de la liste des agents…"));
@@ -90,5 +93,10 @@ export async function renderLock(app) {
     });
   });
 
-  body.replaceChildren(form);
+  const demoHint = h(
+    "p",
+    { class: "hint", id: "lock-demo-hint" },
+    "Démonstration : le code PIN de l'agent de démonstration est 0000.",
+  );
+  body.replaceChildren(...(demo ? [demoHint] : []), form);
 }

@@ -1,8 +1,8 @@
 // Main shell, shown while an agent's session is open: a header (commune,
 // agent, "Verrouiller"), the main navigation and the current view.
 
-import { communesList } from "../api.js";
-import { alertRegion, focusHeading, h } from "../dom.js";
+import { communesList, demoStop } from "../api.js";
+import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
@@ -98,7 +98,35 @@ export function renderShell(status, app) {
     }
   });
 
-  const screen = h("div", { class: "shell", id: "shell" }, skip, header, nav, main);
+  // In the demonstration, a banner on every view says the data is fictitious,
+  // with the way out.
+  let banner = null;
+  if (status.demo) {
+    const leave = h("button", { type: "button", class: "button secondary small", id: "demo-stop" }, "Quitter la démonstration");
+    leave.addEventListener("click", () => {
+      once(leave, async () => {
+        try {
+          app.route(await demoStop());
+        } catch (reason) {
+          report(reason, leaveError);
+        }
+      });
+    });
+    const leaveError = alertRegion("demo-error");
+    banner = h(
+      "div",
+      { class: "demo-banner", id: "demo-banner", role: "note" },
+      h(
+        "p",
+        {},
+        h("strong", {}, "Mode démonstration"),
+        " — toutes les données sont fictives : la commune, les familles, les dossiers et les services de l'État sont simulés. Un nouveau dossier arrive chaque minute.",
+      ),
+      leave,
+      leaveError,
+    );
+  }
+  const screen = h("div", { class: "shell", id: "shell" }, skip, banner, header, nav, main);
   app.mount(screen, "Guichet QF", null);
 
   /** @type {ShellContext} */

@@ -5,7 +5,7 @@
 // empty fields and mismatched confirmations, and shows the backend's message
 // when it refuses something.
 
-import { agentCheck, communeCheck, firstRunComplete } from "../api.js";
+import { agentCheck, communeCheck, demoStart, firstRunComplete } from "../api.js";
 import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { ENVIRONMENT_LABELS } from "../format.js";
@@ -80,14 +80,29 @@ export function renderWizard(status, app) {
       { type: "submit", class: "button", id: step === "recap" ? "wizard-finish" : "wizard-next" },
       nextLabel,
     );
+    // A newcomer can see the whole flow on fictitious data before the town hall
+    // has any credential; nothing of it touches the real data.
+    const demo = h(
+      "button",
+      { type: "button", class: "button secondary", id: "wizard-demo" },
+      "Essayer en mode démonstration",
+    );
+    demo.addEventListener("click", () => {
+      once(demo, async () => {
+        clearRegion(error);
+        try {
+          app.route(await demoStart());
+        } catch (reason) {
+          report(reason, error);
+        }
+      });
+    });
     const form = h(
       "form",
       { class: "form", id: "wizard-form", novalidate: true },
       fields,
       error,
-      // A future "Essayer en mode démonstration" button belongs in this row,
-      // on the welcome step, next to "Commencer".
-      h("div", { class: "actions" }, index > 0 ? back : null, next),
+      h("div", { class: "actions" }, index > 0 ? back : null, next, step === "welcome" ? demo : null),
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
