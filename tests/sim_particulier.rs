@@ -1110,3 +1110,47 @@ async fn typographic_apostrophe_is_refused_in_april_code_and_accepted_in_latest(
     assert_eq!(body["data"]["quotient_familial"]["valeur"], 321);
     latest.stop().await;
 }
+
+#[tokio::test]
+async fn ip_allow_list_refuses_with_403_00107_before_the_token_is_looked_at() {
+    let (simulator, _) = start_at(november_2026()).await;
+    simulator.inject(Fault::IpNotAllowed { on: true });
+    // Even a request without any token: the allow-list is checked at the rack level, first.
+    let response = reqwest::Client::new()
+        .get(format!(
+            "{}/v3/dss/quotient_familial/identite",
+            simulator.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(header(&response, "content-type").starts_with("application/json"));
+    let (_, body) = status_and_body(response).await;
+    assert_eq!(codes(&body), vec!["00107"]);
+    assert_eq!(body["errors"][0]["title"], "Adresse IP non autorisée");
+    assert_eq!(body["errors"][0]["source"]["header"], "X-Forwarded-For");
+    simulator.inject(Fault::IpNotAllowed { on: false });
+    assert_eq!(lookup(&simulator, &bernard_elodie()).await.status(), 200);
+    simulator.stop().await;
+}
+
+#[tokio::test]
+async fn dates_with_zero_parts_blank_the_unknown_month_and_day() {
+    let (simulator, _) = start_at(november_2026()).await;
+    simulator.inject(Fault::DatesWithZeroParts { calls: 1 });
+    let (status, body) = status_and_body(lookup(&simulator, &bernard_elodie()).await).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        body["data"]["allocataires"][0]["date_naissance"],
+        "1990-00-00"
+    );
+    assert_eq!(body["data"]["enfants"][0]["date_naissance"], "1990-00-00");
+    // One call only: the next answer is the fixture's.
+    let (_, body) = status_and_body(lookup(&simulator, &bernard_elodie()).await).await;
+    assert_eq!(
+        body["data"]["allocataires"][0]["date_naissance"],
+        "1990-03-18"
+    );
+    simulator.stop().await;
+}

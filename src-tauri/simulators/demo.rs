@@ -225,3 +225,96 @@ fn identity_case(dossier: &FormulaireQf) -> IdentityCase {
         payload,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::Timestamp;
+
+    /// The query an agent's lookup would send for the person who filled the form.
+    fn lookup_query(dossier: &FormulaireQf) -> Vec<(String, String)> {
+        let identity = &dossier.identity;
+        let mut query = vec![
+            (
+                "nomNaissance".to_string(),
+                hubee::caf_spelling(&identity.family_name),
+            ),
+            (
+                "sexeEtatCivil".to_string(),
+                match identity.gender {
+                    hubee::Gender::Female => "F".to_string(),
+                    hubee::Gender::Male => "M".to_string(),
+                },
+            ),
+            (
+                "anneeDateNaissance".to_string(),
+                identity.birthdate.year().to_string(),
+            ),
+            (
+                "moisDateNaissance".to_string(),
+                identity.birthdate.month().to_string(),
+            ),
+            (
+                "jourDateNaissance".to_string(),
+                identity.birthdate.day().to_string(),
+            ),
+            (
+                "codeCogInseePaysNaissance".to_string(),
+                identity.birth_country.clone(),
+            ),
+            ("recipient".to_string(), DEMO_SIRET.to_string()),
+        ];
+        for prenom in hubee::caf_spelling(&identity.given_names).split_whitespace() {
+            query.push(("prenoms[]".to_string(), prenom.to_string()));
+        }
+        if let Some(commune) = &identity.birthplace {
+            query.push(("codeCogInseeCommuneNaissance".to_string(), commune.clone()));
+        }
+        query
+    }
+
+    #[tokio::test]
+    async fn families_received_through_hubee_are_known_to_api_particulier() {
+        // A frozen clock moved one second per lookup stays under the 20-per-second limit.
+        let clock = SimClock::fixed(Timestamp::from_second(1_795_000_000).unwrap());
+        let set = start(Options {
+            dossiers: 0,
+            clock: clock.clone(),
+            ..Options::default()
+        })
+        .await
+        .unwrap();
+        let http = reqwest::Client::new();
+        let url = format!(
+            "{}/v3/dss/quotient_familial/identite",
+            set.particulier.url()
+        );
+        let mut born_abroad = 0;
+        for _ in 0..25 {
+            clock.advance(SignedDuration::from_secs(1));
+            let dossier = set.add_dossier();
+            born_abroad += usize::from(dossier.identity.birthplace.is_none());
+            let response = http
+                .get(&url)
+                .bearer_auth(&set.token)
+                .query(&lookup_query(&dossier))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{:?}", dossier.identity);
+            let body: Value = response.json().await.unwrap();
+            let quotient = &body["data"]["quotient_familial"];
+            assert_eq!(quotient["fournisseur"], dossier.quotient.fournisseur.code());
+            assert_eq!(quotient["valeur"], json!(dossier.quotient.valeur));
+            assert_eq!(
+                body["data"]["enfants"].as_array().unwrap().len(),
+                dossier.enfants.len()
+            );
+        }
+        assert!(
+            born_abroad > 0,
+            "the sample should include people born abroad"
+        );
+        set.stop().await;
+    }
+}

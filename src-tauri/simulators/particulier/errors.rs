@@ -101,6 +101,21 @@ pub fn expired_token() -> ApiError {
     .plain_json()
 }
 
+/// The habilitation's IP allow-list refuses the caller (spec §8.2; the detail text is ours, the
+/// spec gives only the code, title and `source.header`).
+pub fn ip_not_allowed() -> ApiError {
+    let mut error = ApiError::new(
+        403,
+        "00107",
+        "Adresse IP non autorisée",
+        "L'adresse IP d'origine de l'appel n'est pas autorisée pour ce jeton : vérifiez la liste \
+         des adresses IP déclarées dans votre habilitation.",
+    )
+    .plain_json();
+    error.source = Some(serde_json::json!({ "header": "X-Forwarded-For" }));
+    error
+}
+
 pub fn blacklisted_token() -> ApiError {
     ApiError::new(
         401,

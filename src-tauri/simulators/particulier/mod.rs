@@ -115,6 +115,12 @@ pub enum Fault {
     QuotientValue { valeur: Option<i64>, calls: u32 },
     /// The next `calls` families come from the MSA, computed today.
     Msa { calls: u32 },
+    /// While on, every request is refused by the habilitation's IP allow-list (403 `00107`),
+    /// before anything else is looked at.
+    IpNotAllowed { on: bool },
+    /// The next `calls` families have birth dates with unknown month and day (`YYYY-00-00`),
+    /// as the CNAF sends them when it does not know them.
+    DatesWithZeroParts { calls: u32 },
     /// Removes every pending fault.
     Clear,
 }
@@ -249,6 +255,8 @@ impl ParticulierSimulator {
             Fault::EarlyMonth { on } => faults.early_month = on,
             Fault::QuotientValue { valeur, calls } => faults.valeur = Some((valeur, calls)),
             Fault::Msa { calls } => faults.msa = calls,
+            Fault::IpNotAllowed { on } => faults.ip_not_allowed = on,
+            Fault::DatesWithZeroParts { calls } => faults.zero_dates = calls,
             Fault::Clear => *faults = Faults::default(),
         }
     }
@@ -293,6 +301,8 @@ struct Faults {
     early_month: bool,
     valeur: Option<(Option<i64>, u32)>,
     msa: u32,
+    ip_not_allowed: bool,
+    zero_dates: u32,
 }
 
 /// Takes one use of a counted fault.
@@ -413,7 +423,10 @@ async fn frame(State(shared): State<Arc<Shared>>, request: Request, next: Next) 
         per_minute,
         !blacklisted && is_throttled_route(&path),
     );
-    let mut response = if blacklisted {
+    let ip_not_allowed = lock(&shared.faults).ip_not_allowed;
+    let mut response = if ip_not_allowed {
+        error_response(&[errors::ip_not_allowed()])
+    } else if blacklisted {
         error_response(&[errors::blacklisted_token()])
     } else if usage.exceeded {
         let mut response = error_response(&[errors::too_many_requests()]);
@@ -692,9 +705,10 @@ fn family_response(
     let early_month = faults.early_month;
     let valeur = take(&mut faults.valeur);
     let msa = take_count(&mut faults.msa);
+    let zero_dates = take_count(&mut faults.zero_dates);
     drop(faults);
     let mask = shared.config.mask_missing_scopes;
-    if !early_month && valeur.is_none() && !msa && !mask {
+    if !early_month && valeur.is_none() && !msa && !zero_dates && !mask {
         return json_response(200, JSON_API, body);
     }
     let Ok(mut payload) = serde_json::from_str::<Value>(&body) else {
@@ -715,6 +729,19 @@ fn family_response(
     if let Some(valeur) = valeur {
         quotient["valeur"] = json!(valeur);
     }
+    if zero_dates {
+        for people in ["allocataires", "enfants"] {
+            if let Some(list) = payload["data"][people].as_array_mut() {
+                for person in list {
+                    if let Some(date) = person["date_naissance"].as_str() {
+                        let year = date.get(..4).unwrap_or("0000").to_string();
+                        person["date_naissance"] = json!(format!("{year}-00-00"));
+                    }
+                }
+            }
+        }
+    }
+    let quotient = &mut payload["data"]["quotient_familial"];
     if msa {
         quotient["fournisseur"] = json!("MSA");
         quotient["annee_calcul"] = json!(today.year());
