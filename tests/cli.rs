@@ -131,19 +131,7 @@ fn usage_errors_are_french_with_exit_code_2() {
 #[test]
 fn communes_are_added_validated_and_listed() {
     let dir = tempfile::tempdir().unwrap();
-    let output = run(
-        dir.path(),
-        &[
-            "commune",
-            "add",
-            "--siret",
-            "21040107100019",
-            "--nom",
-            "Majastres",
-            "--cog",
-            "04107",
-        ],
-    );
+    let output = run(dir.path(), &ADD_MAJASTRES);
     assert_ok(&output);
     assert!(stdout(&output).contains("Commune « Majastres » enregistrée"));
 

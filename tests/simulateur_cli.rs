@@ -2,8 +2,6 @@
 //! a Hubee token, the waiting notifications, a case and one of its files, an identity lookup from
 //! API Particulier, and a 429 after 20 requests in one second.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,11 +16,34 @@ struct Running {
 
 impl Drop for Running {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
     }
+}
+
+/// GET with a bearer token, expecting a JSON success.
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+    bearer: &str,
+    query: &[(&str, &str)],
+) -> T {
+    http.get(url)
+        .bearer_auth(bearer)
+        .query(query)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 fn start(dossiers: usize) -> (Running, serde_json::Value) {
@@ -102,31 +123,13 @@ async fn the_simulators_serve_an_outside_client() {
         .to_string();
     let api = format!("{}/teledossiers/v1", hubee["api_url"].as_str().unwrap());
 
-    let notifications: Vec<serde_json::Value> = http
-        .get(format!("{api}/notifications"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let notifications: Vec<serde_json::Value> =
+        get_json(&http, &format!("{api}/notifications"), &bearer, &[]).await;
     assert_eq!(notifications.len(), 3, "{notifications:?}");
     let case_id = notifications[0]["caseId"].as_str().expect("caseId");
 
-    let case: serde_json::Value = http
-        .get(format!("{api}/cases/{case_id}"))
-        .bearer_auth(&bearer)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let case: serde_json::Value =
+        get_json(&http, &format!("{api}/cases/{case_id}"), &bearer, &[]).await;
     let attachments = case["attachments"].as_array().expect("attachments");
     assert_eq!(attachments.len(), 3);
     let json_file = attachments
@@ -168,18 +171,7 @@ async fn the_simulators_serve_an_outside_client() {
     let token = particulier["token"].as_str().unwrap();
     let mut query: Vec<(&str, &str)> = QF_650.to_vec();
     query.push(("recipient", hubee["siret"].as_str().unwrap()));
-    let answer: serde_json::Value = http
-        .get(&url)
-        .bearer_auth(token)
-        .query(&query)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let answer: serde_json::Value = get_json(&http, &url, token, &query).await;
     assert_eq!(answer["data"]["quotient_familial"]["valeur"], 650);
     assert_eq!(answer["data"]["quotient_familial"]["fournisseur"], "CNAF");
 
