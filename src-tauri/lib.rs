@@ -10,6 +10,7 @@ pub mod communes;
 pub mod demonstration;
 pub mod desk;
 pub mod endpoints;
+pub mod hubee;
 pub mod error;
 pub mod identifiers;
 pub mod launch;
