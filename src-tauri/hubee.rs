@@ -419,7 +419,10 @@ impl Attachment {
                          au lieu de {size}). Il sera téléchargé à nouveau au prochain relevé."
                     ),
                     None,
-                    format!("attachment {}: size {actual_size}, expected {size}", expected.id),
+                    format!(
+                        "attachment {}: size {actual_size}, expected {size}",
+                        expected.id
+                    ),
                 ));
             }
         }
@@ -767,6 +770,8 @@ impl HubeeClient {
             if let Some(body) = &call.body {
                 request = request.json(body);
             }
+            // Whether the request provably never reached Hubee (the connection was not opened).
+            let mut never_reached = false;
             let failure = match exchange(request).await {
                 Ok((status, headers, body)) if status.is_success() => {
                     return Ok(Answer { headers, body });
@@ -788,11 +793,14 @@ impl HubeeClient {
                     ));
                 }
                 Ok((status, _, body)) => api_error(status, &body, call.subject, &what),
-                Err(sent) => network_error(&sent, &what),
+                Err(sent) => {
+                    never_reached = sent.is_connect();
+                    network_error(&sent, &what)
+                }
             };
             let replay = failure.kind == ErrorKind::RetryLater
                 && attempt < self.retry.max_attempts
-                && (call.replayable || failure_never_reached_hubee(&failure));
+                && (call.replayable || never_reached);
             if !replay {
                 return Err(failure);
             }
@@ -900,14 +908,6 @@ async fn exchange(
     Ok((status, headers, body))
 }
 
-/// Whether a [`ErrorKind::RetryLater`] failure happened before anything reached Hubee.
-fn failure_never_reached_hubee(failure: &HubeeError) -> bool {
-    failure.status.is_none() && failure.technical.contains(CONNECT_FAILED)
-}
-
-/// Marks the technical text of a failure to open the connection.
-const CONNECT_FAILED: &str = "connection could not be opened";
-
 fn network_error(error: &reqwest::Error, what: &str) -> HubeeError {
     if error.is_timeout() {
         HubeeError::new(
@@ -922,7 +922,7 @@ fn network_error(error: &reqwest::Error, what: &str) -> HubeeError {
             "Hubee est injoignable : vérifiez la connexion internet de la mairie. Nouvel essai \
              au prochain relevé.",
             None,
-            format!("{what}: {CONNECT_FAILED}: {error}"),
+            format!("{what}: connection could not be opened: {error}"),
         )
     } else {
         HubeeError::new(
