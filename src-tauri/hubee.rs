@@ -780,7 +780,7 @@ impl HubeeClient {
                     // The gateway refused the token before Hubee saw the call, so even a POST
                     // event is safe to replay once.
                     token_replaced = true;
-                    self.forget_token().await;
+                    self.forget_token(&token).await;
                     continue;
                 }
                 Ok((StatusCode::UNAUTHORIZED, _, body)) => {
@@ -829,8 +829,16 @@ impl HubeeClient {
         Ok(value)
     }
 
-    async fn forget_token(&self) {
-        *self.token.lock().await = None;
+    /// Drops the cached token if it is still the one the gateway refused; a call running at
+    /// the same time may already have replaced it, and that new token is kept.
+    async fn forget_token(&self, refused: &SecretString) {
+        let mut cached = self.token.lock().await;
+        if cached
+            .as_ref()
+            .is_some_and(|token| token.value.expose_secret() == refused.expose_secret())
+        {
+            *cached = None;
+        }
     }
 
     /// `POST <token URL>` with `grant_type=client_credentials&scope=SI` and HTTP Basic (§3).

@@ -715,3 +715,76 @@ async fn identity_headers_longer_than_hubee_allows_are_refused() {
     assert_eq!(error.code, Code::Validation);
     assert!(error.message.contains("editorName"));
 }
+
+#[tokio::test]
+async fn concurrent_calls_share_one_token_and_one_replacement() {
+    let setup = setup().await;
+    let dossiers = seed(&setup, 2);
+    let client = client(&setup);
+
+    let (first, second) = tokio::join!(
+        client.get_case(&dossiers[0].case_id),
+        client.get_case(&dossiers[1].case_id)
+    );
+    assert_eq!(first.unwrap().id, dossiers[0].case_id);
+    assert_eq!(second.unwrap().id, dossiers[1].case_id);
+    assert_eq!(token_calls(&setup.sim).len(), 1);
+
+    setup.sim.inject(Fault::ExpireAllTokens);
+    let (first, second) = tokio::join!(
+        client.get_case(&dossiers[0].case_id),
+        client.get_case(&dossiers[1].case_id)
+    );
+    assert!(first.is_ok() && second.is_ok());
+    assert_eq!(token_calls(&setup.sim).len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_token_endpoint_is_retried() {
+    let setup = setup().await;
+    let client = client(&setup);
+    setup.sim.inject(Fault::Failing {
+        route: Route::Token,
+        times: 1,
+        failure: Failure::Status(500),
+    });
+
+    client.list_notifications(25, false).await.unwrap();
+
+    let statuses: Vec<Option<u16>> = token_calls(&setup.sim).iter().map(|r| r.status).collect();
+    assert_eq!(statuses, vec![Some(500), Some(200)]);
+}
+
+#[tokio::test]
+async fn an_unreachable_hubee_is_retry_later() {
+    let setup = setup().await;
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let clock = setup.clock.clone();
+    let client = HubeeClient::new(ClientConfig {
+        token_url: format!("http://{address}/oauth2/token"),
+        api_url: format!("http://{address}"),
+        client_id: majastres().client_id,
+        client_secret: SecretString::from(SECRET.to_string()),
+        identity: identity(),
+        timeouts: Timeouts {
+            connect: Duration::from_secs(1),
+            request: Duration::from_secs(2),
+        },
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(2),
+        },
+        clock: Arc::new(move || clock.now()),
+    })
+    .unwrap();
+
+    let error = client.list_notifications(25, true).await.unwrap_err();
+
+    assert_eq!(error.kind(), ErrorKind::RetryLater);
+    assert_eq!(error.status(), None);
+    assert!(error.message().starts_with("Hubee est injoignable"));
+}
