@@ -228,7 +228,10 @@ impl std::error::Error for HubeeError {}
 
 /// The agent sees the French sentence; the log gets the technical cause through `detail()`.
 /// No [`Code`] is dedicated to Hubee yet: the sync engine branches on [`ErrorKind`] before any
-/// conversion, and no screen branches on these codes so far.
+/// conversion, and no screen branches on these codes so far. The nearest existing codes are
+/// used: refused credentials are a wrong input of Paramètres (`Validation`), a dossier's 404
+/// and 403 keep their meaning, a refused request on a dossier collides with its state
+/// (`Conflict`), and an outage or an unreadable answer is `Internal`.
 impl From<HubeeError> for Error {
     fn from(error: HubeeError) -> Error {
         let code = match (error.kind, error.status) {
@@ -466,6 +469,8 @@ pub enum Deleted {
 /// What a call is about, to phrase its errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Subject {
+    /// The token endpoint.
+    Token,
     Notifications,
     Notification,
     Case,
@@ -887,7 +892,7 @@ impl HubeeClient {
                         ),
                     ));
                 }
-                Ok((status, _, body)) => api_error(status, &body, Subject::Notifications, what),
+                Ok((status, _, body)) => api_error(status, &body, Subject::Token, what),
                 Err(sent) => network_error(&sent, what),
             };
             if failure.kind != ErrorKind::RetryLater || attempt >= self.retry.max_attempts {
@@ -983,6 +988,17 @@ fn api_error(status: StatusCode, body: &[u8], subject: Subject, what: &str) -> H
         );
     }
     let message = match (subject, code) {
+        (Subject::Token, _) => {
+            return HubeeError::new(
+                ErrorKind::Unexpected,
+                format!(
+                    "Hubee refuse la demande de jeton d'accès (erreur {code}). Si cela se \
+                     répète, signalez-le au support de Guichet QF."
+                ),
+                Some(code),
+                format!("{what}: {code} {}", oauth_error(body).unwrap_or_default()),
+            )
+        }
         (Subject::Notifications, _) => {
             return HubeeError::new(
                 ErrorKind::Unexpected,
