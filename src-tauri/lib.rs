@@ -11,6 +11,7 @@ pub mod demonstration;
 pub mod desk;
 pub mod endpoints;
 pub mod error;
+pub mod hubee;
 pub mod identifiers;
 pub mod launch;
 pub mod logging;
