@@ -19,6 +19,7 @@ pub mod settings;
 pub mod setup;
 pub mod simulators;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod vault;
 
