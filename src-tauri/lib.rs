@@ -9,6 +9,7 @@ pub mod cli;
 pub mod communes;
 pub mod demonstration;
 pub mod desk;
+pub mod dossiers;
 pub mod endpoints;
 pub mod error;
 pub mod hubee;

@@ -33,7 +33,10 @@ use crate::error::{Code, Error, Result};
 pub const DATABASE_FILE: &str = "guichet-qf.sqlite3";
 
 /// Embedded migrations; `user_version` is the number applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_dossiers.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
