@@ -1,2 +1,463 @@
-//! The Hubee sync engine: pulls FormulaireQF dossiers, stores them, then acknowledges them.
+//! The Hubee sync engine: one pass pulls a commune's FormulaireQF dossiers from Hubee, stores
+//! them, then acknowledges them (spec §6, issue 4).
+//!
+//! The order of every step follows one rule: **a dossier is committed locally before anything
+//! is acknowledged or deleted on Hubee**. For a new dossier that is: read the case, download
+//! and check every file, read `FormulaireQF.json`, commit the dossier with its files in one
+//! transaction (idempotent on the case id), only then post `SI_RECEIVED`, only then delete the
+//! notification. A pass interrupted anywhere leaves the notification on Hubee, so the next pass
+//! sees the case again, finds it stored, and finishes the acknowledgement without a duplicate.
+//!
+//! `SI_RECEIVED` is not replayable (the client never retries it after a failure that may have
+//! reached Hubee), so before posting it the engine looks at the case: if its status or its
+//! events show that an earlier pass already posted it, it is not posted again.
+//!
+//! A dossier that cannot be completed (a file still `PENDING`, an altered file, an unreadable
+//! JSON) is stored with what could be kept, marked "incomplet" or "à vérifier" with a French
+//! reason, and its notification is left on Hubee so the next pass tries again. After
+//! [`MAX_ATTEMPTS`] passes Hubee is told `SI_INTG_ERROR` once; the dossier is never dropped.
+//!
+//! Failures that concern Hubee as a whole (outage, refused credentials, an answer this build
+//! does not understand) end the pass: what was committed stays, what was not is retried next
+//! time, and the French message goes to the commune's sync health. A failure that concerns one
+//! dossier is counted and the pass goes on with the others.
+//!
+//! Notifications of another démarche are never deleted: they belong to another software.
+
 pub mod formulaire_qf;
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+
+use crate::communes::Commune;
+use crate::dossiers::{self, NewDossier, NewFile, Saved, Statut, StoredDossier};
+use crate::error::{Error, Result};
+use crate::hubee::{Case, ErrorKind, HubeeClient, HubeeError, Notification};
+use crate::store::Store;
+
+/// The démarche this engine handles.
+pub const PROCESS_CODE: &str = "FormulaireQF";
+
+/// Notifications asked per `GET /notifications`; a smaller batch means the queue is empty.
+pub const BATCH_SIZE: u32 = 25;
+
+/// Passes after which an incomplete dossier is reported `SI_INTG_ERROR` to Hubee.
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// The name of the file the engine reads; the XML and the PDF are kept as archived copies.
+pub const JSON_FILE: &str = "FormulaireQF.json";
+
+/// Case statuses that show `SI_RECEIVED` was already posted (or overtaken).
+const ACKNOWLEDGED_STATUSES: &[&str] = &[
+    "SI_RECEIVED",
+    "IN_PROGRESS",
+    "ADD_AWAITING",
+    "DONE",
+    "REFUSED",
+    "CLOSED",
+    "ARCHIVED",
+];
+
+/// What a pass did, for the CLI's summary and the inbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassSummary {
+    /// Dossiers stored complete and acknowledged during this pass.
+    pub nouveaux: usize,
+    /// New-dossier notifications for cases already stored (a duplicate, an earlier interrupted
+    /// pass): acknowledged if needed and deleted, nothing stored twice.
+    pub deja_connus: usize,
+    /// Dossiers kept "incomplet" or "à vérifier"; their notifications stay for the next pass.
+    pub incomplets: usize,
+    /// Notifications that failed for a reason of their own; they stay for the next pass.
+    pub erreurs: usize,
+    /// Event notifications handled (formulaire-qf's acknowledgements and closings).
+    pub evenements: usize,
+    /// Dossiers formulaire-qf closed on Hubee during this pass.
+    pub clotures: usize,
+    /// Notifications of another démarche, left untouched.
+    pub ignorees: usize,
+    /// `GET /notifications` calls made.
+    pub lots: usize,
+}
+
+/// Where a pass is, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A batch of `size` notifications arrived (`number` counts from 1).
+    Batch { number: usize, size: usize },
+    /// `done` notifications of the current batch of `total` are handled.
+    Notification { done: usize, total: usize },
+}
+
+/// What one notification came to.
+enum Outcome {
+    New,
+    Known,
+    Incomplete,
+    Event {
+        closed: bool,
+    },
+    Foreign,
+    /// A failure of this notification alone, already logged.
+    Failed,
+    /// Seen earlier in this pass and left on Hubee then: not handled twice.
+    Repeated,
+}
+
+/// One full pass for `commune` (spec §6). `Ok` when the queue was read to its end (some
+/// dossiers may still be incomplete, see the summary); `Err` when Hubee could not be used, in
+/// which case the French message is also recorded in the commune's sync health.
+pub async fn run_pass(
+    store: &Store,
+    client: &HubeeClient,
+    commune: &Commune,
+    now: Timestamp,
+    progress: &dyn Fn(Progress),
+) -> Result<PassSummary> {
+    let result = pass(store, client, commune, now, progress).await;
+    let error = result.as_ref().err().map(|e| e.message.clone());
+    let recorded = store.write(|tx| dossiers::record_pass(tx, commune.id, now, error.as_deref()));
+    let summary = result?;
+    recorded?;
+    Ok(summary)
+}
+
+async fn pass(
+    store: &Store,
+    client: &HubeeClient,
+    commune: &Commune,
+    now: Timestamp,
+    progress: &dyn Fn(Progress),
+) -> Result<PassSummary> {
+    let mut summary = PassSummary::default();
+    let mut seen = HashSet::new();
+    loop {
+        let batch = client
+            .list_notifications(BATCH_SIZE, true)
+            .await
+            .map_err(pass_error)?;
+        summary.lots += 1;
+        progress(Progress::Batch {
+            number: summary.lots,
+            size: batch.len(),
+        });
+        let mut deleted_any = false;
+        for (done, notification) in batch.iter().enumerate() {
+            let first_time = seen.insert(notification.id.clone());
+            let outcome = if first_time {
+                handle(store, client, commune, notification, now).await?
+            } else {
+                Outcome::Repeated
+            };
+            match outcome {
+                Outcome::New => summary.nouveaux += 1,
+                Outcome::Known => summary.deja_connus += 1,
+                Outcome::Incomplete => summary.incomplets += 1,
+                Outcome::Event { closed } => {
+                    summary.evenements += 1;
+                    summary.clotures += usize::from(closed);
+                }
+                Outcome::Foreign => summary.ignorees += 1,
+                Outcome::Failed => summary.erreurs += 1,
+                Outcome::Repeated => {}
+            }
+            deleted_any |= matches!(
+                outcome,
+                Outcome::New | Outcome::Known | Outcome::Event { .. }
+            );
+            progress(Progress::Notification {
+                done: done + 1,
+                total: batch.len(),
+            });
+        }
+        // A full batch means more may wait. But a full batch of notifications that stay on
+        // Hubee (another démarche's, incomplete dossiers) would come back identical forever,
+        // so paging stops as soon as a batch deleted nothing.
+        if batch.len() < BATCH_SIZE as usize || !deleted_any {
+            return Ok(summary);
+        }
+    }
+}
+
+/// Handles one notification. `Err` only for failures that end the pass.
+async fn handle(
+    store: &Store,
+    client: &HubeeClient,
+    commune: &Commune,
+    notification: &Notification,
+    now: Timestamp,
+) -> Result<Outcome> {
+    if notification.process_code != PROCESS_CODE {
+        return Ok(Outcome::Foreign);
+    }
+    let Some(case_id) = notification.case_id.as_deref() else {
+        tracing::warn!(notification = %notification.id, "notification without a case id");
+        return Ok(Outcome::Failed);
+    };
+    let result = match notification.event_id.as_deref() {
+        None => new_dossier(store, client, commune, notification, case_id, now).await,
+        Some(event_id) => event(store, client, notification, case_id, event_id, now).await,
+    };
+    match result {
+        Ok(outcome) => Ok(outcome),
+        Err(Failure::Dossier(error)) => {
+            tracing::warn!(
+                notification = %notification.id,
+                case = case_id,
+                "dossier left for the next pass: {error}"
+            );
+            Ok(Outcome::Failed)
+        }
+        Err(Failure::Pass(error)) => Err(error),
+    }
+}
+
+/// A failure while handling one notification: of that notification only, or of the pass.
+enum Failure {
+    Dossier(HubeeError),
+    Pass(Error),
+}
+
+impl From<HubeeError> for Failure {
+    fn from(error: HubeeError) -> Failure {
+        if error.kind() == ErrorKind::Dossier {
+            Failure::Dossier(error)
+        } else {
+            Failure::Pass(pass_error(error))
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Failure {
+        Failure::Pass(error)
+    }
+}
+
+fn pass_error(error: HubeeError) -> Error {
+    tracing::warn!(kind = ?error.kind(), "sync pass stopped: {error}");
+    Error::from(error)
+}
+
+/// A notification with `eventId: null`: a new dossier, or one already seen.
+async fn new_dossier(
+    store: &Store,
+    client: &HubeeClient,
+    commune: &Commune,
+    notification: &Notification,
+    case_id: &str,
+    now: Timestamp,
+) -> Result<Outcome, Failure> {
+    let stored = store.read(|conn| dossiers::find_by_case(conn, case_id))?;
+    if let Some(stored) = stored.filter(|stored| !stored.statut.is_pending()) {
+        // Already committed by an earlier pass or an earlier notification: finish what that
+        // pass may not have done, then let the notification go.
+        if stored.acknowledged_at.is_none() {
+            let case = client.get_case(case_id).await?;
+            acknowledge(store, client, &case, &stored, now).await?;
+        }
+        client.delete_notification(&notification.id).await?;
+        return Ok(Outcome::Known);
+    }
+
+    let case = client.get_case(case_id).await?;
+    let new = collect(client, commune, &case).await?;
+    let complete = new.statut == Statut::Nouveau;
+    let saved = store.write(|tx| dossiers::save(tx, &new, now))?;
+    let stored = store
+        .read(|conn| dossiers::find_by_case(conn, case_id))?
+        .ok_or_else(|| Failure::Pass(Error::new(crate::error::Code::Internal, LOST)))?;
+    if !complete {
+        if stored.attempts >= MAX_ATTEMPTS && stored.intg_error_at.is_none() {
+            report_integration_error(store, client, &case, &stored, now).await?;
+        }
+        return Ok(Outcome::Incomplete);
+    }
+    acknowledge(store, client, &case, &stored, now).await?;
+    client.delete_notification(&notification.id).await?;
+    Ok(match saved {
+        Saved::AlreadyKnown(_) => Outcome::Known,
+        Saved::Inserted(_) | Saved::Updated(_) => Outcome::New,
+    })
+}
+
+const LOST: &str = "Le dossier enregistré est introuvable juste après son enregistrement. \
+                    Signalez-le au support de Guichet QF.";
+
+/// Downloads and checks the case's files and reads its JSON. Problems of a file become the
+/// dossier's statut and reason; only failures of Hubee itself are returned as errors.
+async fn collect(
+    client: &HubeeClient,
+    commune: &Commune,
+    case: &Case,
+) -> Result<NewDossier, Failure> {
+    let mut files = Vec::new();
+    let mut waiting = Vec::new();
+    let mut to_check = Vec::new();
+    let mut json = None;
+    for attachment in &case.attachments {
+        let name = attachment
+            .file_name
+            .clone()
+            .unwrap_or_else(|| attachment.id.clone());
+        let status = attachment.status.as_deref().unwrap_or("RECEIVED");
+        if status != "RECEIVED" {
+            let reason = match status {
+                "PENDING" => format!(
+                    "Le fichier « {name} » n'est pas encore disponible sur Hubee. Nouvel essai \
+                     au prochain relevé."
+                ),
+                "CORRUPTED" => {
+                    format!("Le fichier « {name} » a été rejeté par l'antivirus de Hubee.")
+                }
+                "REJECTED" => format!(
+                    "Le fichier « {name} » a été rejeté par Hubee (il ne correspond pas à sa \
+                     description)."
+                ),
+                "DELETED" => format!("Le fichier « {name} » a été purgé par Hubee."),
+                other => format!("Le fichier « {name} » a un statut inconnu sur Hubee ({other})."),
+            };
+            if status == "PENDING" {
+                waiting.push(reason);
+            } else {
+                to_check.push(reason);
+            }
+            continue;
+        }
+        let downloaded = match client.download_attachment(&case.id, &attachment.id).await {
+            Ok(downloaded) => downloaded,
+            Err(error) if error.kind() == ErrorKind::Dossier => {
+                to_check.push(error.message().to_string());
+                continue;
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if let Err(error) = downloaded.verify(attachment) {
+            to_check.push(error.message().to_string());
+            continue;
+        }
+        if name == JSON_FILE {
+            json = Some(downloaded.bytes.clone());
+        }
+        files.push(NewFile {
+            attachment_id: attachment.id.clone(),
+            file_name: name,
+            mime_type: attachment.mime_type.clone(),
+            bytes: downloaded.bytes,
+        });
+    }
+    let mut demande = None;
+    let mut raw_json = None;
+    match &json {
+        Some(bytes) => {
+            raw_json = Some(String::from_utf8_lossy(bytes).into_owned());
+            match formulaire_qf::parse(bytes) {
+                Ok(parsed) => demande = Some(parsed),
+                Err(error) => to_check.push(error.message),
+            }
+        }
+        None if !case
+            .attachments
+            .iter()
+            .any(|a| a.file_name.as_deref() == Some(JSON_FILE)) =>
+        {
+            to_check.push(format!(
+                "Le fichier {JSON_FILE} manque dans le dossier Hubee."
+            ));
+        }
+        None => {}
+    }
+    let (statut, reasons) = if !to_check.is_empty() {
+        (Statut::AVerifier, [to_check, waiting].concat())
+    } else if !waiting.is_empty() {
+        (Statut::Incomplet, waiting)
+    } else {
+        (Statut::Nouveau, Vec::new())
+    };
+    Ok(NewDossier {
+        commune_id: commune.id,
+        case_id: case.id.clone(),
+        case_external_id: case.external_id.clone(),
+        demande,
+        raw_json,
+        statut,
+        reason: (!reasons.is_empty()).then(|| reasons.join(" ")),
+        files,
+    })
+}
+
+/// Whether `case` shows that `status` was already posted by us.
+fn already_posted(case: &Case, status: &str) -> bool {
+    case.status == status
+        || case
+            .events
+            .iter()
+            .any(|event| event.case_new_status.as_deref() == Some(status))
+}
+
+/// Posts `SI_RECEIVED` unless the case shows an earlier pass did, and records it.
+async fn acknowledge(
+    store: &Store,
+    client: &HubeeClient,
+    case: &Case,
+    stored: &StoredDossier,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    let posted = ACKNOWLEDGED_STATUSES.contains(&case.status.as_str())
+        || already_posted(case, "SI_RECEIVED");
+    if !posted {
+        client
+            .post_status_event(&case.id, "SI_RECEIVED", None, true)
+            .await?;
+    }
+    store.write(|tx| dossiers::mark_acknowledged(tx, stored.id, now))?;
+    Ok(())
+}
+
+/// Tells Hubee the dossier cannot be integrated, once; the dossier and its notification stay.
+async fn report_integration_error(
+    store: &Store,
+    client: &HubeeClient,
+    case: &Case,
+    stored: &StoredDossier,
+    now: Timestamp,
+) -> Result<(), Failure> {
+    if !already_posted(case, "SI_INTG_ERROR") {
+        let comment = stored.reason.as_deref();
+        client
+            .post_status_event(&case.id, "SI_INTG_ERROR", comment, true)
+            .await?;
+    }
+    store.write(|tx| dossiers::mark_integration_error(tx, stored.id, now))?;
+    Ok(())
+}
+
+/// A notification about an event: formulaire-qf acknowledged one of ours (`RECEIVED`), or
+/// created one (`SENT`, its `CLOSED` after our `DONE`/`REFUSED`).
+async fn event(
+    store: &Store,
+    client: &HubeeClient,
+    notification: &Notification,
+    case_id: &str,
+    event_id: &str,
+    now: Timestamp,
+) -> Result<Outcome, Failure> {
+    if notification.event_status.as_deref() == Some("RECEIVED") {
+        client.delete_notification(&notification.id).await?;
+        return Ok(Outcome::Event { closed: false });
+    }
+    let event = client.get_event(case_id, event_id).await?;
+    let mut closed = false;
+    if event.case_new_status.as_deref() == Some("CLOSED") {
+        // Recorded before the event is acknowledged, like everything else.
+        closed = store.write(|tx| dossiers::mark_closed(tx, case_id, now))?;
+    }
+    if event.status.as_deref() != Some("RECEIVED") {
+        client
+            .patch_event_status(case_id, event_id, "RECEIVED")
+            .await?;
+    }
+    client.delete_notification(&notification.id).await?;
+    Ok(Outcome::Event { closed })
+}

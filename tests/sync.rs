@@ -1,0 +1,681 @@
+//! The sync engine against the Hubee simulator (spec §6, issue 4): the order of the calls, what
+//! is stored, and every branch of the loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use guichet_qf::communes::{self, Commune, Environment, NewCommune};
+use guichet_qf::dossiers::{self, Statut, StoredDossier};
+use guichet_qf::hubee::{ClientConfig, HubeeClient, RetryPolicy, SoftwareIdentity, Timeouts};
+use guichet_qf::simulators::clock::SimClock;
+use guichet_qf::simulators::hubee::{
+    fictitious_dossiers, AttachmentStatus, Config, Credentials, Failure, Fault, HubeeSimulator,
+    RecordedRequest, Route, SeededDossier,
+};
+use guichet_qf::store::{self, Store, DATABASE_FILE};
+use guichet_qf::sync::{run_pass, PassSummary, Progress};
+use guichet_qf::vault::SecretString;
+use jiff::Timestamp;
+
+const SIRET: &str = "21040107100019";
+const COG: &str = "04107";
+const SECRET: &str = "majastres-secret-0123456789";
+const API: &str = "/teledossiers/v1";
+/// The client's attempts per call: a fault failing this many calls exhausts its retries.
+const ATTEMPTS: usize = 3;
+
+struct Setup {
+    sim: HubeeSimulator,
+    clock: SimClock,
+    store: Store,
+    commune: Commune,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let clock = SimClock::fixed(Timestamp::from_second(1_795_000_000).unwrap());
+    let sim = HubeeSimulator::start(
+        0,
+        Config {
+            shuffle_notifications: false,
+            clock: clock.clone(),
+            ..Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    sim.add_subscriber(
+        SIRET,
+        COG,
+        &Credentials {
+            client_id: "majastres-client".into(),
+            client_secret: SECRET.into(),
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::open(&dir.path().join(DATABASE_FILE)).unwrap();
+    let commune = communes::add(
+        &store,
+        &NewCommune {
+            siret: SIRET.into(),
+            name: "Majastres".into(),
+            cog: COG.into(),
+            environment: Environment::Simulateur,
+        },
+        clock.now(),
+    )
+    .unwrap();
+    Setup {
+        sim,
+        clock,
+        store,
+        commune,
+        _dir: dir,
+    }
+}
+
+fn client_with_secret(setup: &Setup, secret: &str) -> HubeeClient {
+    let clock = setup.clock.clone();
+    HubeeClient::new(ClientConfig {
+        token_url: setup.sim.auth_url(),
+        api_url: setup.sim.api_url(),
+        client_id: "majastres-client".into(),
+        client_secret: SecretString::from(secret.to_string()),
+        identity: SoftwareIdentity {
+            editor_name: "Guichet QF".into(),
+            application_name: "Guichet QF".into(),
+            software_version: "0.1.0".into(),
+        },
+        timeouts: Timeouts {
+            connect: Duration::from_secs(2),
+            request: Duration::from_secs(5),
+        },
+        retry: RetryPolicy {
+            max_attempts: ATTEMPTS as u32,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+        },
+        clock: Arc::new(move || clock.now()),
+    })
+    .unwrap()
+}
+
+fn client(setup: &Setup) -> HubeeClient {
+    client_with_secret(setup, SECRET)
+}
+
+fn seed(setup: &Setup, seed: u64, count: usize) -> Vec<SeededDossier> {
+    fictitious_dossiers(seed, count)
+        .iter()
+        .map(|dossier| setup.sim.seed_formulaire_qf(SIRET, COG, dossier))
+        .collect()
+}
+
+async fn pass(setup: &Setup, client: &HubeeClient) -> guichet_qf::error::Result<PassSummary> {
+    run_pass(
+        &setup.store,
+        client,
+        &setup.commune,
+        setup.clock.now(),
+        &|_| {},
+    )
+    .await
+}
+
+fn stored(setup: &Setup, case_id: &str) -> Option<StoredDossier> {
+    setup
+        .store
+        .read(|c| dossiers::find_by_case(c, case_id))
+        .unwrap()
+}
+
+fn all_stored(setup: &Setup) -> Vec<StoredDossier> {
+    setup
+        .store
+        .read(|c| dossiers::list(c, setup.commune.id))
+        .unwrap()
+}
+
+/// The position of the first request matching, or panics.
+fn position(requests: &[RecordedRequest], method: &str, path: &str) -> usize {
+    requests
+        .iter()
+        .position(|r| r.method == method && r.path == path)
+        .unwrap_or_else(|| panic!("no {method} {path}"))
+}
+
+fn count(requests: &[RecordedRequest], method: &str, path_part: &str) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.method == method && r.path.contains(path_part))
+        .count()
+}
+
+fn status_events(setup: &Setup, status: &str) -> usize {
+    setup
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| {
+            r.method == "POST"
+                && r.path.ends_with("/events")
+                && r.status == Some(201)
+                && r.body.as_deref().is_some_and(|b| b.contains(status))
+        })
+        .count()
+}
+
+#[tokio::test]
+async fn new_dossiers_are_stored_then_acknowledged_then_deleted() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 11, 3);
+    let client = client(&setup);
+    let progress = std::sync::Mutex::new(Vec::new());
+
+    let summary = run_pass(
+        &setup.store,
+        &client,
+        &setup.commune,
+        setup.clock.now(),
+        &|p| progress.lock().unwrap().push(p),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(summary.nouveaux, 3);
+    assert_eq!(summary.lots, 1);
+    assert_eq!(
+        progress.lock().unwrap().last(),
+        Some(&Progress::Notification { done: 3, total: 3 })
+    );
+    let requests = setup.sim.requests();
+    for dossier in &seeded {
+        let case = format!("{API}/cases/{}", dossier.case_id);
+        let post = position(&requests, "POST", &format!("{case}/events"));
+        let delete = position(
+            &requests,
+            "DELETE",
+            &format!("{API}/notifications/{}", dossier.notification_id),
+        );
+        for file in &dossier.files {
+            let download = position(
+                &requests,
+                "GET",
+                &format!("{case}/attachments/{}", file.attachment_id),
+            );
+            assert!(download < post, "download after the acknowledgement");
+        }
+        assert!(
+            post < delete,
+            "notification deleted before the acknowledgement"
+        );
+        assert!(requests[post]
+            .body
+            .as_deref()
+            .unwrap()
+            .contains("SI_RECEIVED"));
+
+        let row = stored(&setup, &dossier.case_id).unwrap();
+        assert_eq!(row.statut, Statut::Nouveau);
+        assert!(row.acknowledged_at.is_some());
+        assert_eq!(
+            row.reference.as_deref(),
+            Some(&dossier.case_external_id["Formulaire-QF-".len()..][..13])
+        );
+        let names = setup
+            .store
+            .read(|c| dossiers::file_names(c, row.id))
+            .unwrap();
+        let expected: Vec<String> = dossier.files.iter().map(|f| f.file_name.clone()).collect();
+        assert_eq!(names, expected);
+        assert_eq!(
+            client.get_case(&dossier.case_id).await.unwrap().status,
+            "SI_RECEIVED"
+        );
+    }
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_success, Some(setup.clock.now()));
+    assert_eq!(health.last_error, None);
+}
+
+#[tokio::test]
+async fn the_dossier_is_stored_before_the_acknowledgement_is_attempted() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 12, 1).remove(0);
+    let client = client(&setup);
+    setup.sim.inject(Fault::Failing {
+        route: Route::PostEvent,
+        times: 1,
+        failure: Failure::Status(500),
+    });
+
+    let error = pass(&setup, &client).await.unwrap_err();
+
+    let row = stored(&setup, &seeded.case_id).expect("stored before the POST");
+    assert_eq!(row.statut, Statut::Nouveau);
+    assert_eq!(row.acknowledged_at, None);
+    let requests = setup.sim.requests();
+    assert_eq!(count(&requests, "DELETE", "/notifications/"), 0);
+    // The status event is never replayed blindly after a failure that may have reached Hubee.
+    assert_eq!(count(&requests, "POST", "/events"), 1);
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error.as_deref(), Some(error.message.as_str()));
+    assert_eq!(health.last_success, None);
+
+    // The next pass reads the case, posts once, deletes, and stores nothing twice.
+    let summary = pass(&setup, &client).await.unwrap();
+    assert_eq!(summary.deja_connus, 1);
+    assert_eq!(all_stored(&setup).len(), 1);
+    assert!(stored(&setup, &seeded.case_id)
+        .unwrap()
+        .acknowledged_at
+        .is_some());
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 1);
+    assert_eq!(
+        count(&setup.sim.requests(), "DELETE", &seeded.notification_id),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_acknowledgement_already_posted_is_not_posted_again() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 13, 1).remove(0);
+    let client = client(&setup);
+    // The notification's DELETE fails after SI_RECEIVED went through (a crash in between
+    // would look the same to the next pass).
+    setup.sim.inject(Fault::Failing {
+        route: Route::DeleteNotification,
+        times: ATTEMPTS,
+        failure: Failure::Status(503),
+    });
+    assert!(pass(&setup, &client).await.is_err());
+    // Forget locally that the acknowledgement went through, as after a crash right after it.
+    setup
+        .store
+        .write(|tx| {
+            tx.execute("UPDATE dossiers SET acknowledged_at = NULL", [])?;
+            Ok(())
+        })
+        .unwrap();
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.deja_connus, 1);
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 1);
+    assert!(stored(&setup, &seeded.case_id)
+        .unwrap()
+        .acknowledged_at
+        .is_some());
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_second_pass_is_a_no_op() {
+    let setup = setup().await;
+    seed(&setup, 14, 4);
+    let client = client(&setup);
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 4);
+    let before = setup.sim.requests().len();
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(
+        summary,
+        PassSummary {
+            lots: 1,
+            ..PassSummary::default()
+        }
+    );
+    let after = setup.sim.requests();
+    assert_eq!(after.len(), before + 1, "{:?}", &after[before..]);
+    assert_eq!(all_stored(&setup).len(), 4);
+}
+
+#[tokio::test]
+async fn a_duplicate_notification_is_stored_once() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 15, 1).remove(0);
+    setup.sim.inject(Fault::DuplicateNotification {
+        case_id: seeded.case_id.clone(),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux, 1);
+    assert_eq!(summary.deja_connus, 1);
+    assert_eq!(all_stored(&setup).len(), 1);
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 1);
+    assert_eq!(count(&setup.sim.requests(), "DELETE", "/notifications/"), 2);
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_notification_of_another_demarche_is_never_deleted() {
+    let setup = setup().await;
+    setup.sim.inject(Fault::ForeignProcessNotification {
+        siret: SIRET.into(),
+        cog: COG.into(),
+        process_code: "AutreDemarche".into(),
+    });
+    let seeded = seed(&setup, 16, 1).remove(0);
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.ignorees, 1);
+    assert_eq!(summary.nouveaux, 1);
+    let requests = setup.sim.requests();
+    assert_eq!(count(&requests, "DELETE", "/notifications/"), 1);
+    assert_eq!(count(&requests, "DELETE", &seeded.notification_id), 1);
+    let left = client.list_notifications(25, true).await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].process_code, "AutreDemarche");
+    // Its case was not even read.
+    assert_eq!(
+        count(&requests, "GET", &left[0].case_id.clone().unwrap()),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_full_batch_that_cannot_be_deleted_ends_the_pass() {
+    let setup = setup().await;
+    for _ in 0..25 {
+        setup.sim.inject(Fault::ForeignProcessNotification {
+            siret: SIRET.into(),
+            cog: COG.into(),
+            process_code: "AutreDemarche".into(),
+        });
+    }
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.lots, 1);
+    assert_eq!(summary.ignorees, 25);
+    assert_eq!(count(&setup.sim.requests(), "DELETE", "/notifications/"), 0);
+}
+
+#[tokio::test]
+async fn a_pending_file_keeps_the_dossier_incomplete_until_it_arrives() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 17, 1).remove(0);
+    let pdf = seeded.files[2].file_name.clone();
+    setup.sim.inject(Fault::AttachmentStatus {
+        case_id: seeded.case_id.clone(),
+        file_name: pdf.clone(),
+        status: AttachmentStatus::Pending,
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.incomplets, 1);
+    assert_eq!(summary.nouveaux, 0);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::Incomplet);
+    assert!(row
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("pas encore disponible"));
+    assert!(row.reason.as_deref().unwrap().contains(&pdf));
+    // What could be kept is kept: the JSON was read.
+    assert!(row.nom_naissance.is_some());
+    assert_eq!(
+        setup
+            .store
+            .read(|c| dossiers::file_names(c, row.id))
+            .unwrap()
+            .len(),
+        2
+    );
+    let requests = setup.sim.requests();
+    assert_eq!(count(&requests, "POST", "/events"), 0);
+    assert_eq!(count(&requests, "DELETE", "/notifications/"), 0);
+
+    setup.sim.inject(Fault::AttachmentStatus {
+        case_id: seeded.case_id.clone(),
+        file_name: pdf,
+        status: AttachmentStatus::Received,
+    });
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux, 1);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::Nouveau);
+    assert_eq!(row.reason, None);
+    assert!(row.acknowledged_at.is_some());
+    assert_eq!(
+        setup
+            .store
+            .read(|c| dossiers::file_names(c, row.id))
+            .unwrap()
+            .len(),
+        3
+    );
+    assert_eq!(all_stored(&setup).len(), 1);
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn an_altered_file_is_kept_to_check_and_not_acknowledged() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 18, 1).remove(0);
+    setup.sim.inject(Fault::DigestMismatch {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.json".into(),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.incomplets, 1);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::AVerifier);
+    assert!(row.reason.as_deref().unwrap().contains("altéré"), "{row:?}");
+    assert_eq!(row.acknowledged_at, None);
+    let requests = setup.sim.requests();
+    assert_eq!(count(&requests, "POST", "/events"), 0);
+    assert_eq!(count(&requests, "DELETE", "/notifications/"), 0);
+}
+
+#[tokio::test]
+async fn after_too_many_attempts_hubee_is_told_once_and_the_dossier_stays() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 19, 1).remove(0);
+    setup.sim.inject(Fault::AttachmentStatus {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.xml".into(),
+        status: AttachmentStatus::Pending,
+    });
+    let client = client(&setup);
+
+    for attempt in 1..=guichet_qf::sync::MAX_ATTEMPTS {
+        pass(&setup, &client).await.unwrap();
+        let expected = usize::from(attempt == guichet_qf::sync::MAX_ATTEMPTS);
+        assert_eq!(status_events(&setup, "SI_INTG_ERROR"), expected);
+    }
+    pass(&setup, &client).await.unwrap();
+
+    assert_eq!(status_events(&setup, "SI_INTG_ERROR"), 1);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::Incomplet);
+    assert!(row.intg_error_at.is_some());
+    assert_eq!(
+        client.get_case(&seeded.case_id).await.unwrap().status,
+        "SI_INTG_ERROR"
+    );
+    assert_eq!(client.list_notifications(25, true).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn expired_tokens_do_not_stop_a_pass() {
+    let setup = setup().await;
+    seed(&setup, 20, 1);
+    let client = client(&setup);
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
+
+    // Between passes…
+    seed(&setup, 21, 1);
+    setup.sim.inject(Fault::ExpireAllTokens);
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
+
+    // …and in the middle of one.
+    seed(&setup, 22, 2);
+    setup.sim.inject(Fault::Failing {
+        route: Route::GetAttachment,
+        times: 1,
+        failure: Failure::Status(401),
+    });
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 2);
+    assert_eq!(all_stored(&setup).len(), 4);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_recorded() {
+    let setup = setup().await;
+    seed(&setup, 23, 2);
+    let client = client(&setup);
+    setup.sim.inject(Fault::Failing {
+        route: Route::GetAttachment,
+        times: 2,
+        failure: Failure::Status(500),
+    });
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 2);
+
+    seed(&setup, 24, 1);
+    setup.sim.inject(Fault::Failing {
+        route: Route::GetCase,
+        times: ATTEMPTS,
+        failure: Failure::Status(500),
+    });
+    let error = pass(&setup, &client).await.unwrap_err();
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error.as_deref(), Some(error.message.as_str()));
+    assert!(health.last_success.is_some());
+    assert_eq!(all_stored(&setup).len(), 2);
+
+    // Nothing was lost: the next pass finds the dossier.
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error, None);
+}
+
+#[tokio::test]
+async fn refused_credentials_are_recorded_in_french() {
+    let setup = setup().await;
+    seed(&setup, 25, 1);
+    let client = client_with_secret(&setup, "wrong-secret");
+
+    let error = pass(&setup, &client).await.unwrap_err();
+
+    assert!(error.message.contains("identifiants Hubee"), "{error:?}");
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error.as_deref(), Some(error.message.as_str()));
+    assert!(all_stored(&setup).is_empty());
+}
+
+#[tokio::test]
+async fn the_form_acknowledging_our_status_is_deleted_by_the_next_pass() {
+    let setup = setup().await;
+    seed(&setup, 26, 2);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+
+    setup.sim.run_osl_cycle();
+    let waiting = client.list_notifications(25, true).await.unwrap();
+    assert_eq!(waiting.len(), 2);
+    assert!(waiting
+        .iter()
+        .all(|n| n.event_status.as_deref() == Some("RECEIVED")));
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.evenements, 2);
+    assert_eq!(count(&setup.sim.requests(), "PATCH", "/events/"), 0);
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn the_form_closing_a_done_case_is_acknowledged_and_recorded() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 27, 1).remove(0);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+    setup.sim.run_osl_cycle();
+    pass(&setup, &client).await.unwrap();
+
+    client
+        .post_status_event(&seeded.case_id, "DONE", None, true)
+        .await
+        .unwrap();
+    setup.sim.run_osl_cycle();
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.clotures, 1);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::Cloture);
+    assert!(row.closed_at.is_some());
+    let requests = setup.sim.requests();
+    let patch = requests
+        .iter()
+        .find(|r| r.method == "PATCH" && r.path.contains("/events/"))
+        .expect("the CLOSED event is acknowledged");
+    assert!(patch.body.as_deref().unwrap().contains("RECEIVED"));
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        client.get_case(&seeded.case_id).await.unwrap().status,
+        "CLOSED"
+    );
+}
+
+#[tokio::test]
+async fn thirty_dossiers_come_in_two_batches() {
+    let setup = setup().await;
+    seed(&setup, 28, 30);
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux, 30);
+    assert_eq!(summary.lots, 2);
+    assert_eq!(all_stored(&setup).len(), 30);
+    assert_eq!(count(&setup.sim.requests(), "GET", "/notifications"), 2);
+}
