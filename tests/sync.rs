@@ -679,3 +679,125 @@ async fn thirty_dossiers_come_in_two_batches() {
     assert_eq!(all_stored(&setup).len(), 30);
     assert_eq!(count(&setup.sim.requests(), "GET", "/notifications"), 2);
 }
+
+#[tokio::test]
+async fn an_unreadable_json_is_kept_to_check_with_its_files() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 29, 1).remove(0);
+    setup.sim.inject(Fault::ReplaceFile {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.json".into(),
+        bytes: b"{\"pivot_identity\": {\"family_na".to_vec(),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.incomplets, 1);
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::AVerifier);
+    assert!(row
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("n'a pas pu être lu"));
+    assert_eq!(row.acknowledged_at, None);
+    // The three files are kept, the PDF for the agent to read.
+    assert_eq!(
+        setup
+            .store
+            .read(|c| dossiers::file_names(c, row.id))
+            .unwrap()
+            .len(),
+        3
+    );
+    let requests = setup.sim.requests();
+    assert_eq!(count(&requests, "POST", "/events"), 0);
+    assert_eq!(count(&requests, "DELETE", "/notifications/"), 0);
+}
+
+#[tokio::test]
+async fn an_older_json_shape_is_read_through_the_pass() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 30, 1).remove(0);
+    let legacy = br#"{"external_id": "INSCR-9", "pivot_identity": {"family_name": "MARTIN",
+        "given_name": "Paul", "birthcountry": "99100"},
+        "quotient_familial": {"regime": "CNAF", "quotientFamilial": 812, "annee": 2025,
+        "mois": 1, "allocataires": [], "enfants": [{"nomNaissance": "MARTIN",
+        "prenoms": "LEA", "anneeDateDeNaissance": "2015", "moisDateDeNaissance": "03",
+        "jourDateDeNaissance": "09", "sexe": "F"}], "version": "v2"}}"#;
+    setup.sim.inject(Fault::ReplaceFile {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.json".into(),
+        bytes: legacy.to_vec(),
+    });
+    let client = client(&setup);
+
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
+
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    assert_eq!(row.statut, Statut::Nouveau);
+    assert_eq!(row.external_id.as_deref(), Some("INSCR-9"));
+    assert_eq!(row.qf_fournisseur.as_deref(), Some("CNAF"));
+    assert_eq!(row.qf_valeur, Some(812));
+    assert_eq!(row.nb_enfants, Some(1));
+}
+
+#[tokio::test]
+async fn a_case_hubee_cannot_find_is_counted_and_retried() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 31, 2);
+    setup.sim.inject(Fault::Failing {
+        route: Route::GetCase,
+        times: 1,
+        failure: Failure::Status(404),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.erreurs, 1);
+    assert_eq!(summary.nouveaux, 1);
+    assert_eq!(count(&setup.sim.requests(), "DELETE", "/notifications/"), 1);
+    let summary = pass(&setup, &client).await.unwrap();
+    assert_eq!(summary.nouveaux, 1);
+    for dossier in &seeded {
+        assert!(stored(&setup, &dossier.case_id).is_some());
+    }
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_retried_after_the_timeout() {
+    let setup = setup().await;
+    seed(&setup, 32, 1);
+    let clock = setup.clock.clone();
+    let client = HubeeClient::new(ClientConfig {
+        token_url: setup.sim.auth_url(),
+        api_url: setup.sim.api_url(),
+        client_id: "majastres-client".into(),
+        client_secret: SecretString::from(SECRET.to_string()),
+        identity: SoftwareIdentity {
+            editor_name: "Guichet QF".into(),
+            application_name: "Guichet QF".into(),
+            software_version: "0.1.0".into(),
+        },
+        timeouts: Timeouts {
+            connect: Duration::from_secs(2),
+            request: Duration::from_millis(300),
+        },
+        retry: RetryPolicy {
+            max_attempts: ATTEMPTS as u32,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(10),
+        },
+        clock: Arc::new(move || clock.now()),
+    })
+    .unwrap();
+    setup.sim.inject(Fault::Failing {
+        route: Route::GetAttachment,
+        times: 1,
+        failure: Failure::Delay(Duration::from_secs(2)),
+    });
+
+    assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
+}

@@ -133,6 +133,13 @@ pub enum Fault {
     },
     /// The `digest` header of this file no longer matches its bytes.
     DigestMismatch { case_id: String, file_name: String },
+    /// This file now holds these bytes, with a matching size and digest (a `FormulaireQF.json`
+    /// that is not JSON, an older shape…).
+    ReplaceFile {
+        case_id: String,
+        file_name: String,
+        bytes: Vec<u8>,
+    },
 }
 
 /// One request as the simulator received it, and the status it answered (`None` when the
@@ -259,6 +266,11 @@ impl HubeeSimulator {
             Fault::DigestMismatch { case_id, file_name } => {
                 hubee.break_digest(&case_id, &file_name)
             }
+            Fault::ReplaceFile {
+                case_id,
+                file_name,
+                bytes,
+            } => hubee.replace_file(&case_id, &file_name, bytes),
         }
     }
 

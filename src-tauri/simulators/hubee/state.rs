@@ -898,6 +898,10 @@ impl Hubee {
         self.attachment_mut(case_id, file_name).wrong_digest = true;
     }
 
+    pub fn replace_file(&mut self, case_id: &str, file_name: &str, bytes: Vec<u8>) {
+        self.attachment_mut(case_id, file_name).bytes = bytes;
+    }
+
     fn case_index(&self, case_id: &str) -> usize {
         self.cases
             .iter()
