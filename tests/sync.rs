@@ -801,3 +801,54 @@ async fn a_slow_answer_is_retried_after_the_timeout() {
 
     assert_eq!(pass(&setup, &client).await.unwrap().nouveaux, 1);
 }
+
+/// A pass cut at random points (the task dropped between two calls, as a crash would leave the
+/// database: SQLite transactions are committed or not, never half) and then run again: every
+/// dossier is stored exactly once, acknowledged once, and its notification is gone.
+#[tokio::test]
+async fn a_pass_cut_at_random_points_loses_and_duplicates_nothing() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+    for trial in 0..20 {
+        let setup = Arc::new(setup().await);
+        let seeded = seed(&setup, 100 + trial, 30);
+        let client = Arc::new(client(&setup));
+        let cut = rng.random_range(2..150);
+        let task = {
+            let setup = setup.clone();
+            let client = client.clone();
+            tokio::spawn(async move { pass(&setup, &client).await })
+        };
+        while setup.sim.requests().len() < cut && !task.is_finished() {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        task.abort();
+        let _ = task.await;
+        // Let the simulator finish a request the cut left in flight.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+
+        let summary = pass(&setup, &client).await.unwrap();
+
+        assert_eq!(summary.incomplets + summary.erreurs, 0, "trial {trial}");
+        assert_eq!(all_stored(&setup).len(), 30, "trial {trial}");
+        for dossier in &seeded {
+            let row = stored(&setup, &dossier.case_id).unwrap();
+            assert_eq!(row.statut, Statut::Nouveau);
+            assert!(row.acknowledged_at.is_some(), "trial {trial}");
+            assert_eq!(
+                client.get_case(&dossier.case_id).await.unwrap().status,
+                "SI_RECEIVED"
+            );
+        }
+        assert_eq!(
+            status_events(&setup, "SI_RECEIVED"),
+            30,
+            "trial {trial}, cut {cut}"
+        );
+        assert!(client
+            .list_notifications(25, true)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+}

@@ -113,7 +113,7 @@ pub async fn run_pass(
     client: &HubeeClient,
     commune: &Commune,
     now: Timestamp,
-    progress: &dyn Fn(Progress),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PassSummary> {
     let result = pass(store, client, commune, now, progress).await;
     let error = result.as_ref().err().map(|e| e.message.clone());
@@ -128,7 +128,7 @@ async fn pass(
     client: &HubeeClient,
     commune: &Commune,
     now: Timestamp,
-    progress: &dyn Fn(Progress),
+    progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PassSummary> {
     let mut summary = PassSummary::default();
     let mut seen = HashSet::new();
