@@ -9,7 +9,7 @@
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
-use crate::error::Result;
+use crate::error::{Code, Error, Result};
 use crate::sync::formulaire_qf::{reference, Demande};
 
 /// Where a dossier stands, as the agent sees it.
@@ -132,6 +132,8 @@ pub struct StoredDossier {
     pub nb_enfants: Option<i64>,
     pub received_at: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
+    pub decided_at: Option<Timestamp>,
+    pub decision_message: Option<String>,
     pub intg_error_at: Option<Timestamp>,
     pub closed_at: Option<Timestamp>,
 }
@@ -198,10 +200,15 @@ pub fn save(tx: &Transaction<'_>, new: &NewDossier, now: Timestamp) -> Result<Sa
         let quotient = demande.quotient.as_ref();
         let search_name =
             crate::text::fold(&format!("{} {}", identite.nom_naissance, identite.prenoms));
+        let identity_key = format!(
+            "{}|{}",
+            search_name,
+            identite.date_naissance.as_deref().unwrap_or("")
+        );
         tx.execute(
             "UPDATE dossiers SET external_id = ?2, nom_naissance = ?3, prenoms = ?4,
              date_naissance = ?5, search_name = ?6, qf_fournisseur = ?7, qf_valeur = ?8,
-             qf_annee = ?9, qf_mois = ?10, nb_enfants = ?11 WHERE id = ?1",
+             qf_annee = ?9, qf_mois = ?10, nb_enfants = ?11, identity_key = ?12 WHERE id = ?1",
             params![
                 id,
                 demande.external_id,
@@ -214,6 +221,7 @@ pub fn save(tx: &Transaction<'_>, new: &NewDossier, now: Timestamp) -> Result<Sa
                 quotient.and_then(|q| q.annee),
                 quotient.and_then(|q| q.mois),
                 demande.enfants.len() as i64,
+                identity_key,
             ],
         )?;
     }
@@ -264,6 +272,22 @@ pub fn mark_integration_error(tx: &Transaction<'_>, id: i64, now: Timestamp) -> 
     Ok(())
 }
 
+/// Records an agent's decision ("traité" or "refusé") once Hubee accepted it.
+pub fn mark_decided(
+    tx: &Transaction<'_>,
+    id: i64,
+    statut: Statut,
+    message: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "UPDATE dossiers SET statut = ?2, decision_message = ?3, decided_at = ?4, updated_at = ?4
+         WHERE id = ?1",
+        params![id, statut.id(), message, now.to_string()],
+    )?;
+    Ok(())
+}
+
 /// Records that formulaire-qf closed the case on Hubee. Returns `false` when the case is unknown.
 pub fn mark_closed(tx: &Transaction<'_>, case_id: &str, now: Timestamp) -> Result<bool> {
     let changed = tx.execute(
@@ -276,7 +300,7 @@ pub fn mark_closed(tx: &Transaction<'_>, case_id: &str, now: Timestamp) -> Resul
 
 const COLUMNS: &str = "id, commune_id, case_id, reference, external_id, statut, reason, attempts,
     nom_naissance, prenoms, qf_fournisseur, qf_valeur, qf_annee, qf_mois, nb_enfants,
-    received_at, acknowledged_at, intg_error_at, closed_at";
+    received_at, acknowledged_at, intg_error_at, closed_at, decided_at, decision_message";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDossier> {
     let time = |index: usize| -> rusqlite::Result<Option<Timestamp>> {
@@ -304,6 +328,8 @@ fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDossier> {
         acknowledged_at: time(16)?,
         intg_error_at: time(17)?,
         closed_at: time(18)?,
+        decided_at: time(19)?,
+        decision_message: row.get(20)?,
     })
 }
 
@@ -326,6 +352,30 @@ pub fn list(conn: &Connection, commune_id: i64) -> Result<Vec<StoredDossier>> {
         .query_map([commune_id], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
+}
+
+/// The other dossiers of the same family (same pivot identity) in the commune, newest first:
+/// a family may submit the form several times, each time as a new case.
+pub fn same_family(conn: &Connection, dossier: &StoredDossier) -> Result<Vec<StoredDossier>> {
+    let mut statement = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM dossiers WHERE commune_id = ?1 AND id != ?2
+         AND identity_key = (SELECT identity_key FROM dossiers WHERE id = ?2)
+         ORDER BY received_at DESC, id DESC"
+    ))?;
+    let rows = statement
+        .query_map(params![dossier.commune_id, dossier.id], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<StoredDossier> {
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM dossiers WHERE id = ?1"),
+        [id],
+        from_row,
+    )
+    .optional()?
+    .ok_or_else(|| Error::new(Code::NotFound, "Ce dossier n'existe pas."))
 }
 
 /// The names of a dossier's stored files, in attachment order.
@@ -499,6 +549,31 @@ mod tests {
             .read(|c| Ok(c.query_row("SELECT COUNT(*) FROM dossier_files", [], |r| r.get(0))?))
             .unwrap();
         assert_eq!(files, 0);
+    }
+
+    #[test]
+    fn submissions_of_one_family_are_grouped() {
+        let (_dir, store, commune) = setup();
+        let now = Timestamp::from_second(1_795_000_000).unwrap();
+        for case in ["case-1", "case-2", "case-3"] {
+            let mut new = dossier(commune, Statut::Nouveau, 0);
+            new.case_id = case.into();
+            new.case_external_id = None;
+            if case == "case-3" {
+                let demande = new.demande.as_mut().unwrap();
+                demande.identite.nom_naissance = "AUTRE".into();
+            }
+            store.write(|tx| save(tx, &new, now)).unwrap();
+        }
+        let first = store.read(|c| find_by_case(c, "case-1")).unwrap().unwrap();
+        let family = store.read(|c| same_family(c, &first)).unwrap();
+        assert_eq!(family.len(), 1);
+        assert_eq!(family[0].case_id, "case-2");
+        assert_eq!(store.read(|c| get(c, first.id)).unwrap(), first);
+        assert_eq!(
+            store.read(|c| get(c, 999)).unwrap_err().code,
+            Code::NotFound
+        );
     }
 
     #[test]

@@ -518,6 +518,8 @@ struct StatusEventRequest<'a> {
     author: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     comment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
 }
 
 /// The Hubee client of one subscription (one commune × FormulaireQF).
@@ -697,12 +699,27 @@ impl HubeeClient {
         comment: Option<&str>,
         notification: bool,
     ) -> Result<Event, HubeeError> {
+        self.post_status_event_with_message(case_id, new_status, None, comment, notification)
+            .await
+    }
+
+    /// [`HubeeClient::post_status_event`] with a `message`, the text shown to the other side
+    /// (the reason of a refusal). Same rule: never replayed, read the case before posting again.
+    pub async fn post_status_event_with_message(
+        &self,
+        case_id: &str,
+        new_status: &str,
+        message: Option<&str>,
+        comment: Option<&str>,
+        notification: bool,
+    ) -> Result<Event, HubeeError> {
         let request = StatusEventRequest {
             action_type: "STATUS_UPDATE",
             case_new_status: new_status,
             notification,
             author: &self.identity.application_name,
             comment,
+            message,
         };
         let body = serde_json::to_value(&request)
             .map_err(|e| HubeeError::unreadable(format!("status event body: {e}")))?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use guichet_qf::communes::{self, Commune, Environment, NewCommune};
 use guichet_qf::dossiers::{self, Statut, StoredDossier};
+use guichet_qf::error::Code;
 use guichet_qf::hubee::{ClientConfig, HubeeClient, RetryPolicy, SoftwareIdentity, Timeouts};
 use guichet_qf::simulators::clock::SimClock;
 use guichet_qf::simulators::hubee::{
@@ -13,7 +14,7 @@ use guichet_qf::simulators::hubee::{
     RecordedRequest, Route, SeededDossier,
 };
 use guichet_qf::store::{self, Store, DATABASE_FILE};
-use guichet_qf::sync::{run_pass, PassSummary, Progress};
+use guichet_qf::sync::{close_dossier, run_pass, Decision, PassSummary, Progress};
 use guichet_qf::vault::SecretString;
 use jiff::Timestamp;
 
@@ -851,4 +852,136 @@ async fn a_pass_cut_at_random_points_loses_and_duplicates_nothing() {
             .unwrap()
             .is_empty());
     }
+}
+
+#[tokio::test]
+async fn an_agent_closes_a_dossier_and_the_form_closes_the_case() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 40, 2);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+    let done = stored(&setup, &seeded[0].case_id).unwrap();
+    let refused = stored(&setup, &seeded[1].case_id).unwrap();
+
+    let row = close_dossier(
+        &setup.store,
+        &client,
+        done.id,
+        &Decision::Traite,
+        setup.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(row.statut, Statut::Traite);
+    let empty = Decision::Refuse {
+        message: "  ".into(),
+    };
+    let error = close_dossier(&setup.store, &client, refused.id, &empty, setup.clock.now())
+        .await
+        .unwrap_err();
+    assert_eq!(error.code, Code::Validation);
+    let refuse = Decision::Refuse {
+        message: "Le quotient familial date de plus d'un an.".into(),
+    };
+    let row = close_dossier(
+        &setup.store,
+        &client,
+        refused.id,
+        &refuse,
+        setup.clock.now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(row.statut, Statut::Refuse);
+    assert_eq!(
+        row.decision_message.as_deref(),
+        Some("Le quotient familial date de plus d'un an.")
+    );
+    assert_eq!(status_events(&setup, "DONE"), 1);
+    let posted = setup
+        .sim
+        .requests()
+        .into_iter()
+        .find(|r| r.body.as_deref().is_some_and(|b| b.contains("REFUSED")))
+        .unwrap();
+    assert!(posted.body.unwrap().contains("plus d'un an"));
+
+    // Closing again is refused locally, without a call to Hubee.
+    let before = setup.sim.requests().len();
+    let error = close_dossier(
+        &setup.store,
+        &client,
+        done.id,
+        &Decision::Traite,
+        setup.clock.now(),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::Conflict);
+    assert_eq!(setup.sim.requests().len(), before);
+
+    setup.sim.run_osl_cycle();
+    let summary = pass(&setup, &client).await.unwrap();
+    assert_eq!(summary.clotures, 2);
+    for dossier in &seeded {
+        assert_eq!(
+            stored(&setup, &dossier.case_id).unwrap().statut,
+            Statut::Cloture
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lost_answer_to_a_decision_is_not_posted_twice() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 41, 1).remove(0);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+    let row = stored(&setup, &seeded.case_id).unwrap();
+    // The decision reached Hubee, but the app did not record it (the answer was lost).
+    client
+        .post_status_event(&seeded.case_id, "DONE", None, true)
+        .await
+        .unwrap();
+
+    let row = close_dossier(
+        &setup.store,
+        &client,
+        row.id,
+        &Decision::Traite,
+        setup.clock.now(),
+    )
+    .await
+    .unwrap();
+
+    assert_eq!(row.statut, Statut::Traite);
+    assert_eq!(status_events(&setup, "DONE"), 1);
+}
+
+#[tokio::test]
+async fn an_incomplete_dossier_cannot_be_closed() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 42, 1).remove(0);
+    setup.sim.inject(Fault::AttachmentStatus {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.xml".into(),
+        status: AttachmentStatus::Pending,
+    });
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+    let row = stored(&setup, &seeded.case_id).unwrap();
+
+    let error = close_dossier(
+        &setup.store,
+        &client,
+        row.id,
+        &Decision::Traite,
+        setup.clock.now(),
+    )
+    .await
+    .unwrap_err();
+
+    assert_eq!(error.code, Code::Conflict);
+    assert!(error.message.contains("incomplet"));
+    assert_eq!(count(&setup.sim.requests(), "POST", "/events"), 0);
 }

@@ -424,9 +424,11 @@ async fn report_integration_error(
     now: Timestamp,
 ) -> Result<(), Failure> {
     if !already_posted(case, "SI_INTG_ERROR") {
-        let comment = stored.reason.as_deref();
+        // The reason stays local: it names the family's files.
+        let comment =
+            "Fichiers du dossier indisponibles, altérés ou illisibles après plusieurs relevés.";
         client
-            .post_status_event(&case.id, "SI_INTG_ERROR", comment, true)
+            .post_status_event(&case.id, "SI_INTG_ERROR", Some(comment), true)
             .await?;
     }
     store.write(|tx| dossiers::mark_integration_error(tx, stored.id, now))?;
@@ -460,4 +462,68 @@ async fn event(
     }
     client.delete_notification(&notification.id).await?;
     Ok(Outcome::Event { closed })
+}
+
+/// An agent's decision on a dossier. Hubee cannot undo either: the inbox asks for confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// `DONE`: the QF is taken into account.
+    Traite,
+    /// `REFUSED`, with the reason written by the agent.
+    Refuse { message: String },
+}
+
+/// Tells Hubee an agent's decision (`DONE` or `REFUSED`), then records it. formulaire-qf then
+/// closes the case, which a later pass records as "clôturé".
+///
+/// The status event is not replayable, so the case is read first: if an earlier attempt already
+/// moved it (its answer was lost), the decision is only recorded.
+pub async fn close_dossier(
+    store: &Store,
+    client: &HubeeClient,
+    dossier_id: i64,
+    decision: &Decision,
+    now: Timestamp,
+) -> Result<StoredDossier> {
+    let dossier = store.read(|conn| dossiers::get(conn, dossier_id))?;
+    let (status, statut, message) = match decision {
+        Decision::Traite => ("DONE", Statut::Traite, None),
+        Decision::Refuse { message } => {
+            let message = message.trim();
+            if message.is_empty() {
+                return Err(Error::validation(
+                    "Indiquez le motif du refus : il est transmis avec le dossier.",
+                ));
+            }
+            if message.chars().count() > 1000 {
+                return Err(Error::validation(
+                    "Le motif du refus est trop long (1 000 caractères au plus).",
+                ));
+            }
+            ("REFUSED", Statut::Refuse, Some(message))
+        }
+    };
+    let closable = matches!(dossier.statut, Statut::Nouveau | Statut::Recu)
+        && dossier.acknowledged_at.is_some();
+    if !closable {
+        return Err(Error::new(
+            crate::error::Code::Conflict,
+            format!(
+                "Ce dossier ne peut pas être marqué {} : il est « {} ».",
+                statut.label(),
+                dossier.statut.label()
+            ),
+        ));
+    }
+    let case = client.get_case(&dossier.case_id).await?;
+    if !matches!(
+        case.status.as_str(),
+        "DONE" | "REFUSED" | "CLOSED" | "ARCHIVED"
+    ) {
+        client
+            .post_status_event_with_message(&dossier.case_id, status, message, None, true)
+            .await?;
+    }
+    store.write(|tx| dossiers::mark_decided(tx, dossier.id, statut, message, now))?;
+    store.read(|conn| dossiers::get(conn, dossier.id))
 }

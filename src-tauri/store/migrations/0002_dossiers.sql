@@ -3,7 +3,10 @@
 -- row). `statut` is what the agent sees; `reason` says in French why a dossier is "incomplet" or
 -- "à vérifier". `acknowledged_at` is when Hubee was told `SI_RECEIVED`, `intg_error_at` when it
 -- was told `SI_INTG_ERROR` after too many attempts, `closed_at` when formulaire-qf closed the case.
--- `search_name` holds the folded names (`text::fold`) for accent-insensitive search.
+-- `search_name` holds the folded names (`text::fold`) for accent-insensitive search;
+-- `identity_key` (folded birth name, first names and birth date of the pivot identity) groups
+-- the submissions of one family. `decided_at`/`decision_message` record an agent's "traité" or
+-- "refusé" once Hubee accepted it.
 CREATE TABLE dossiers (
     id                 INTEGER PRIMARY KEY,
     commune_id         INTEGER NOT NULL REFERENCES communes (id),
@@ -20,6 +23,7 @@ CREATE TABLE dossiers (
     prenoms            TEXT,
     date_naissance     TEXT,
     search_name        TEXT NOT NULL DEFAULT '',
+    identity_key       TEXT,
     qf_fournisseur     TEXT,
     qf_valeur          INTEGER,
     qf_annee           INTEGER,
@@ -29,12 +33,15 @@ CREATE TABLE dossiers (
     received_at        TEXT NOT NULL,
     updated_at         TEXT NOT NULL,
     acknowledged_at    TEXT,
+    decided_at         TEXT,
+    decision_message   TEXT,
     intg_error_at      TEXT,
     closed_at          TEXT
 ) STRICT;
 
 CREATE INDEX dossiers_commune ON dossiers (commune_id, received_at);
 CREATE INDEX dossiers_reference ON dossiers (reference);
+CREATE INDEX dossiers_identity ON dossiers (commune_id, identity_key);
 
 -- The files of a dossier as downloaded and checked, kept as archived copies.
 CREATE TABLE dossier_files (
