@@ -985,3 +985,31 @@ async fn an_incomplete_dossier_cannot_be_closed() {
     assert!(error.message.contains("incomplet"));
     assert_eq!(count(&setup.sim.requests(), "POST", "/events"), 0);
 }
+
+#[tokio::test]
+async fn a_duplicate_notification_of_an_incomplete_dossier_counts_one_attempt() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 43, 1).remove(0);
+    setup.sim.inject(Fault::AttachmentStatus {
+        case_id: seeded.case_id.clone(),
+        file_name: "FormulaireQF.xml".into(),
+        status: AttachmentStatus::Pending,
+    });
+    setup.sim.inject(Fault::DuplicateNotification {
+        case_id: seeded.case_id.clone(),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.incomplets, 1);
+    assert_eq!(stored(&setup, &seeded.case_id).unwrap().attempts, 1);
+    let case_path = format!("{API}/cases/{}", seeded.case_id);
+    let case_reads = setup
+        .sim
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path == case_path)
+        .count();
+    assert_eq!(case_reads, 1);
+}

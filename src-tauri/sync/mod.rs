@@ -132,6 +132,7 @@ async fn pass(
 ) -> Result<PassSummary> {
     let mut summary = PassSummary::default();
     let mut seen = HashSet::new();
+    let mut incomplete_cases = HashSet::new();
     loop {
         let batch = client
             .list_notifications(BATCH_SIZE, true)
@@ -144,12 +145,22 @@ async fn pass(
         });
         let mut deleted_any = false;
         for (done, notification) in batch.iter().enumerate() {
+            // A case left incomplete earlier in this pass is not tried again through a
+            // duplicate notification: an attempt counts passes, not notifications.
+            let incomplete_already = notification.event_id.is_none()
+                && notification
+                    .case_id
+                    .as_ref()
+                    .is_some_and(|case_id| incomplete_cases.contains(case_id));
             let first_time = seen.insert(notification.id.clone());
-            let outcome = if first_time {
+            let outcome = if first_time && !incomplete_already {
                 handle(store, client, commune, notification, now).await?
             } else {
                 Outcome::Repeated
             };
+            if let (Outcome::Incomplete, Some(case_id)) = (&outcome, &notification.case_id) {
+                incomplete_cases.insert(case_id.clone());
+            }
             match outcome {
                 Outcome::New => summary.nouveaux += 1,
                 Outcome::Known => summary.deja_connus += 1,
