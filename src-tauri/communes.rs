@@ -192,9 +192,26 @@ pub fn update(store: &Store, id: i64, input: &NewCommune) -> Result<Commune> {
     })
 }
 
-/// Removes a commune and its secrets, after a safety backup.
+/// Removes a commune and its secrets, after a safety backup. A commune that has received
+/// dossiers from Hubee is kept: those dossiers are families' data the town hall must keep.
 pub fn delete(store: &Store, id: i64, now: Timestamp) -> Result<()> {
     store.read(|conn| get(conn, id))?;
+    let dossiers: i64 = store.read(|conn| {
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM dossiers WHERE commune_id = ?1",
+            [id],
+            |row| row.get(0),
+        )?)
+    })?;
+    if dossiers > 0 {
+        return Err(Error::new(
+            Code::Conflict,
+            format!(
+                "Cette commune a reçu {dossiers} dossier(s) de Hubee : elle ne peut pas être \
+                 supprimée."
+            ),
+        ));
+    }
     backup::create(store, backup::BackupKind::Safety, now)?;
     store.write(|tx| {
         tx.execute("DELETE FROM communes WHERE id = ?1", [id])?;
@@ -297,6 +314,28 @@ mod tests {
             backup::BackupKind::Safety,
             "a backup precedes the deletion"
         );
+    }
+
+    #[test]
+    fn a_commune_with_dossiers_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&dir.path().join(DATABASE_FILE)).unwrap();
+        let now = Timestamp::UNIX_EPOCH;
+        let commune = add(&store, &majastres(), now).unwrap();
+        store
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO dossiers (commune_id, case_id, statut, received_at, updated_at)
+                     VALUES (?1, 'case-1', 'nouveau', ?2, ?2)",
+                    rusqlite::params![commune.id, now.to_string()],
+                )?;
+                Ok(())
+            })
+            .unwrap();
+        let error = delete(&store, commune.id, now).unwrap_err();
+        assert_eq!(error.code, Code::Conflict);
+        assert!(error.message.contains("1 dossier"));
+        assert!(store.read(|c| get(c, commune.id)).is_ok());
     }
 
     #[test]
