@@ -105,7 +105,7 @@ enum Outcome {
     Repeated,
 }
 
-/// One full pass for `commune` (spec §6). `Ok` when the queue was read to its end (some
+/// One full pass for `commune` (spec §6). `Ok` when the queue was read as far as it goes (some
 /// dossiers may still be incomplete, see the summary); `Err` when Hubee could not be used, in
 /// which case the French message is also recorded in the commune's sync health.
 pub async fn run_pass(
