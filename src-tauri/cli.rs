@@ -52,6 +52,27 @@ enum Command {
         #[command(subcommand)]
         action: BackupAction,
     },
+    /// Relever les dossiers FormulaireQF sur Hubee : une passe complète (toutes les communes
+    /// configurées, ou celle donnée)
+    Sync {
+        /// SIRET de la commune (par défaut, toutes celles qui ont leurs identifiants Hubee)
+        #[arg(long)]
+        commune: Option<String>,
+    },
+    /// Lister les dossiers reçus, du plus récent au plus ancien
+    Dossiers {
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Clore un dossier sur Hubee : traité ou refusé (définitif)
+    Dossier {
+        #[command(subcommand)]
+        action: DossierAction,
+    },
     /// Lancer les simulateurs de Hubee et d'API Particulier (données fictives), jusqu'à Ctrl+C
     Simulateur {
         /// Port du simulateur Hubee (par défaut, un port libre)
@@ -145,6 +166,23 @@ enum SecretAction {
         /// Sortie JSON (pour les scripts)
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DossierAction {
+    /// Marquer le dossier comme traité (son QF est pris en compte)
+    Traiter {
+        /// Référence de la démarche (13 caractères), telle que la famille l'a reçue
+        reference: String,
+    },
+    /// Refuser le dossier, avec un motif transmis à la famille
+    Refuser {
+        /// Référence de la démarche (13 caractères), telle que la famille l'a reçue
+        reference: String,
+        /// Motif du refus (obligatoire)
+        #[arg(long)]
+        message: Option<String>,
     },
 }
 
@@ -292,6 +330,9 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Agent { action } => agent(action, launch, now),
         Command::Secret { action } => secret(action, launch, now),
         Command::Sauvegarde { action } => backup_command(action, launch, now),
+        Command::Sync { commune } => sync(launch, commune.as_deref(), now),
+        Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
+        Command::Dossier { action } => decide(launch, action, now),
         Command::Simulateur {
             hubee_port,
             particulier_port,
@@ -618,4 +659,229 @@ async fn stop_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Runtime::new().map_err(|error| {
+        Error::new(Code::Internal, "Le moteur réseau n'a pas pu démarrer.").with_source(error)
+    })
+}
+
+/// Opens the vault for a command that needs the secrets already stored.
+fn open_vault(store: &Store, launch: &Launch, now: Timestamp) -> Result<vault::DataKey> {
+    if store.read(vault::source)?.is_none() {
+        return Err(Error::new(
+            Code::NotFound,
+            "Aucun secret n'est enregistré sur ce poste : configurez d'abord les identifiants \
+             Hubee de la commune.",
+        ));
+    }
+    let keystore = launch.keystore();
+    vault::open_or_init(store, keystore.as_ref(), launch.passphrase.as_ref(), now).map_err(
+        |error| match error.code {
+            Code::VaultLocked => Error::new(
+                error.code,
+                format!(
+                    "{} Depuis la ligne de commande, donnez-la dans la variable \
+                     d'environnement GUICHET_QF_PASSPHRASE.",
+                    error.message
+                ),
+            ),
+            _ => error,
+        },
+    )
+}
+
+/// The Hubee client of a commune, with the URLs of its environment (or the launch overrides).
+fn hubee_client(
+    store: &Store,
+    key: &vault::DataKey,
+    launch: &Launch,
+    commune: &communes::Commune,
+) -> Result<crate::hubee::HubeeClient> {
+    let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
+    let clock: crate::hubee::Clock = std::sync::Arc::new(Timestamp::now);
+    crate::sync::connect::client_for(store, key, commune, &urls, clock)
+}
+
+/// One full pass per commune; succeeds only when every pass completed.
+fn sync(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    let targets = match siret {
+        Some(siret) => vec![store.read(|conn| communes::resolve(conn, Some(siret)))?],
+        None => {
+            let mut configured = Vec::new();
+            for commune in store.read(communes::list)? {
+                if crate::sync::connect::has_credentials(&store, &commune)? {
+                    configured.push(commune);
+                } else {
+                    println!(
+                        "{} : identifiants Hubee non configurés, commune ignorée.",
+                        commune.name
+                    );
+                }
+            }
+            if configured.is_empty() {
+                return Err(Error::new(
+                    Code::NotFound,
+                    "Aucune commune n'a ses identifiants Hubee : configurez-les dans Paramètres \
+                     › Secrets.",
+                ));
+            }
+            configured
+        }
+    };
+    let key = open_vault(&store, launch, now)?;
+    let runtime = runtime()?;
+    let mut failures = 0;
+    for commune in targets {
+        let outcome = hubee_client(&store, &key, launch, &commune).and_then(|client| {
+            runtime.block_on(crate::sync::run_pass(
+                &store,
+                &client,
+                &commune,
+                now,
+                &|_| {},
+            ))
+        });
+        match outcome {
+            Ok(summary) => println!(
+                "{} : {} nouveau(x), {} déjà connu(s), {} incomplet(s), {} erreur(s).",
+                commune.name,
+                summary.nouveaux,
+                summary.deja_connus,
+                summary.incomplets,
+                summary.erreurs
+            ),
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(commune = %commune.siret, error = %error.detail(), "sync failed");
+                eprintln!("Erreur : {} : {}", commune.name, error.message);
+            }
+        }
+    }
+    if failures > 0 {
+        return Err(Error::new(
+            Code::Internal,
+            "Le relevé n'a pas abouti pour toutes les communes ; il sera repris au prochain \
+             passage, rien n'est perdu.",
+        ));
+    }
+    Ok(())
+}
+
+/// `dossiers --json`: the stable shape scripts rely on.
+#[derive(Serialize)]
+struct DossierJson {
+    reference: Option<String>,
+    case_id: String,
+    external_id: Option<String>,
+    statut: &'static str,
+    nom: Option<String>,
+    prenoms: Option<String>,
+    quotient_familial: QuotientJson,
+    nb_enfants: Option<i64>,
+    recu_le: String,
+}
+
+#[derive(Serialize)]
+struct QuotientJson {
+    fournisseur: Option<String>,
+    valeur: Option<i64>,
+    annee: Option<i64>,
+    mois: Option<i64>,
+}
+
+fn list_dossiers(launch: &Launch, siret: Option<&str>, json: bool, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let list = store.read(|conn| crate::dossiers::list(conn, commune.id))?;
+    if json {
+        let rows: Vec<DossierJson> = list
+            .into_iter()
+            .map(|d| DossierJson {
+                reference: d.reference,
+                case_id: d.case_id,
+                external_id: d.external_id,
+                statut: d.statut.id(),
+                nom: d.nom_naissance,
+                prenoms: d.prenoms,
+                quotient_familial: QuotientJson {
+                    fournisseur: d.qf_fournisseur,
+                    valeur: d.qf_valeur,
+                    annee: d.qf_annee,
+                    mois: d.qf_mois,
+                },
+                nb_enfants: d.nb_enfants,
+                recu_le: d.received_at.to_string(),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    if list.is_empty() {
+        println!("Aucun dossier reçu pour {}.", commune.name);
+    }
+    for d in list {
+        let qf = match (d.qf_valeur, d.qf_fournisseur.as_deref()) {
+            (Some(valeur), Some(fournisseur)) => format!("QF {valeur} € ({fournisseur})"),
+            _ => "QF non transmis".to_string(),
+        };
+        println!(
+            "{}\t{}\t{} {}\t{}\t{}",
+            d.reference.as_deref().unwrap_or("-"),
+            d.statut.label(),
+            d.nom_naissance.as_deref().unwrap_or("?"),
+            d.prenoms.as_deref().unwrap_or(""),
+            qf,
+            d.received_at
+        );
+    }
+    Ok(())
+}
+
+/// Finds a dossier by the 13-character reference the family was given, in every commune.
+fn find_by_reference(store: &Store, reference: &str) -> Result<crate::dossiers::StoredDossier> {
+    let wanted = reference.trim().to_ascii_uppercase();
+    for commune in store.read(communes::list)? {
+        let found = store
+            .read(|conn| crate::dossiers::list(conn, commune.id))?
+            .into_iter()
+            .find(|d| d.reference.as_deref().map(str::to_ascii_uppercase) == Some(wanted.clone()));
+        if let Some(dossier) = found {
+            return Ok(dossier);
+        }
+    }
+    Err(Error::new(
+        Code::NotFound,
+        format!("Aucun dossier n'a la référence « {reference} »."),
+    ))
+}
+
+fn decide(launch: &Launch, action: DossierAction, now: Timestamp) -> Result<()> {
+    let (reference, decision) = match action {
+        DossierAction::Traiter { reference } => (reference, crate::sync::Decision::Traite),
+        DossierAction::Refuser { reference, message } => {
+            let message = message.map(|m| m.trim().to_string()).unwrap_or_default();
+            if message.is_empty() {
+                return Err(Error::validation(
+                    "Précisez le motif du refus avec --message : il est transmis à la famille.",
+                ));
+            }
+            (reference, crate::sync::Decision::Refuse { message })
+        }
+    };
+    let store = open_store(launch, now)?;
+    let dossier = find_by_reference(&store, &reference)?;
+    let commune = store.read(|conn| communes::get(conn, dossier.commune_id))?;
+    let key = open_vault(&store, launch, now)?;
+    let client = hubee_client(&store, &key, launch, &commune)?;
+    let decided = runtime()?.block_on(crate::sync::close_dossier(
+        &store, &client, dossier.id, &decision, now,
+    ))?;
+    println!(
+        "Dossier {} : {} (Hubee informé ; formulaire-qf clôturera la démarche).",
+        reference,
+        decided.statut.label()
+    );
+    Ok(())
 }

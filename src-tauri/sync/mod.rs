@@ -24,6 +24,7 @@
 //!
 //! Notifications of another démarche are never deleted: they belong to another software.
 
+pub mod connect;
 pub mod formulaire_qf;
 
 use std::collections::HashSet;
