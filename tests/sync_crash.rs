@@ -166,12 +166,14 @@ fn a_killed_sync_loses_nothing_and_duplicates_nothing() {
         runtime.block_on(simulator.stop());
     }
     // The test only means something if the kills really cut passes in the middle.
+    let kills = TRIALS * KILLS_PER_TRIAL;
+    eprintln!("{interrupted} of {kills} kills interrupted a pass, {cut_mid_pass} mid-pass");
     assert!(
-        interrupted >= TRIALS / 2,
-        "only {interrupted} kills interrupted a pass"
+        interrupted >= kills / 2,
+        "only {interrupted} of {kills} kills interrupted a pass"
     );
     assert!(
-        cut_mid_pass >= 5,
-        "only {cut_mid_pass} kills fell in the middle of a pass"
+        cut_mid_pass >= kills / 4,
+        "only {cut_mid_pass} of {kills} kills fell in the middle of a pass"
     );
 }
