@@ -468,17 +468,7 @@ fn secret(action: SecretAction, launch: &Launch, now: Timestamp) -> Result<()> {
             let keystore = launch.keystore();
             let key =
                 vault::open_or_init(&store, keystore.as_ref(), launch.passphrase.as_ref(), now)
-                    .map_err(|error| match error.code {
-                        Code::VaultLocked | Code::VaultNotInitialised => Error::new(
-                            error.code,
-                            format!(
-                                "{} Depuis la ligne de commande, donnez-la dans la variable \
-                             d'environnement GUICHET_QF_PASSPHRASE.",
-                                error.message
-                            ),
-                        ),
-                        _ => error,
-                    })?;
+                    .map_err(with_passphrase_hint)?;
             let value =
                 SecretString::from(read_hidden(&format!("Valeur ({}) : ", secret.label()))?);
             vault::set(&store, &key, commune.id, secret, &value, now)?;
@@ -661,6 +651,22 @@ async fn stop_signal() {
     }
 }
 
+/// A locked or never set up vault, from the command line: the passphrase comes from the
+/// environment there, so say which variable.
+fn with_passphrase_hint(error: Error) -> Error {
+    match error.code {
+        Code::VaultLocked | Code::VaultNotInitialised => Error::new(
+            error.code,
+            format!(
+                "{} Depuis la ligne de commande, donnez-la dans la variable d'environnement \
+                 GUICHET_QF_PASSPHRASE.",
+                error.message
+            ),
+        ),
+        _ => error,
+    }
+}
+
 fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Runtime::new().map_err(|error| {
         Error::new(Code::Internal, "Le moteur réseau n'a pas pu démarrer.").with_source(error)
@@ -677,19 +683,8 @@ fn open_vault(store: &Store, launch: &Launch, now: Timestamp) -> Result<vault::D
         ));
     }
     let keystore = launch.keystore();
-    vault::open_or_init(store, keystore.as_ref(), launch.passphrase.as_ref(), now).map_err(
-        |error| match error.code {
-            Code::VaultLocked => Error::new(
-                error.code,
-                format!(
-                    "{} Depuis la ligne de commande, donnez-la dans la variable \
-                     d'environnement GUICHET_QF_PASSPHRASE.",
-                    error.message
-                ),
-            ),
-            _ => error,
-        },
-    )
+    vault::open_or_init(store, keystore.as_ref(), launch.passphrase.as_ref(), now)
+        .map_err(with_passphrase_hint)
 }
 
 /// The Hubee client of a commune, with the URLs of its environment (or the launch overrides).
