@@ -60,12 +60,9 @@ async fn setup() -> Setup {
     Setup { sim, clock }
 }
 
+/// The identity the app itself sends, so tests check the real headers.
 fn identity() -> SoftwareIdentity {
-    SoftwareIdentity {
-        editor_name: "Guichet QF".into(),
-        application_name: "Guichet QF".into(),
-        software_version: "0.1.0".into(),
-    }
+    guichet_qf::sync::connect::software_identity()
 }
 
 fn client_with(setup: &Setup, secret: &str, request_timeout: Duration) -> HubeeClient {
@@ -150,7 +147,10 @@ async fn one_token_serves_every_call_and_every_call_names_the_software() {
             "{request:?}"
         );
         assert_eq!(request.application_name.as_deref(), Some("Guichet QF"));
-        assert_eq!(request.software_version.as_deref(), Some("0.1.0"));
+        assert_eq!(
+            request.software_version.as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
         assert!(request.has_authorization);
     }
     assert_eq!(
@@ -591,7 +591,10 @@ async fn a_status_event_moves_the_case_and_tells_formulaire_qf() {
     assert!(event.notification);
     let partner = event.partner_info.as_ref().unwrap();
     assert_eq!(partner.editor_name.as_deref(), Some("Guichet QF"));
-    assert_eq!(partner.software_version.as_deref(), Some("0.1.0"));
+    assert_eq!(
+        partner.software_version.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
     let case = client.get_case(&dossier.case_id).await.unwrap();
     assert_eq!(case.status, "SI_RECEIVED");
     assert_eq!(case.events.len(), 1);

@@ -7,13 +7,14 @@ use std::time::Duration;
 use guichet_qf::communes::{self, Commune, Environment, NewCommune};
 use guichet_qf::dossiers::{self, Statut, StoredDossier};
 use guichet_qf::error::Code;
-use guichet_qf::hubee::{ClientConfig, HubeeClient, RetryPolicy, SoftwareIdentity, Timeouts};
+use guichet_qf::hubee::{ClientConfig, HubeeClient, RetryPolicy, Timeouts};
 use guichet_qf::simulators::clock::SimClock;
 use guichet_qf::simulators::hubee::{
     fictitious_dossiers, AttachmentStatus, Config, Credentials, Failure, Fault, HubeeSimulator,
     RecordedRequest, Route, SeededDossier,
 };
 use guichet_qf::store::{self, Store, DATABASE_FILE};
+use guichet_qf::sync::connect::software_identity;
 use guichet_qf::sync::{close_dossier, run_pass, Decision, PassSummary, Progress};
 use guichet_qf::vault::SecretString;
 use jiff::Timestamp;
@@ -82,11 +83,7 @@ fn client_with_secret(setup: &Setup, secret: &str) -> HubeeClient {
         api_url: setup.sim.api_url(),
         client_id: "majastres-client".into(),
         client_secret: SecretString::from(secret.to_string()),
-        identity: SoftwareIdentity {
-            editor_name: "Guichet QF".into(),
-            application_name: "Guichet QF".into(),
-            software_version: "0.1.0".into(),
-        },
+        identity: software_identity(),
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
             request: Duration::from_secs(5),
@@ -777,11 +774,7 @@ async fn a_slow_answer_is_retried_after_the_timeout() {
         api_url: setup.sim.api_url(),
         client_id: "majastres-client".into(),
         client_secret: SecretString::from(SECRET.to_string()),
-        identity: SoftwareIdentity {
-            editor_name: "Guichet QF".into(),
-            application_name: "Guichet QF".into(),
-            software_version: "0.1.0".into(),
-        },
+        identity: software_identity(),
         timeouts: Timeouts {
             connect: Duration::from_secs(2),
             request: Duration::from_millis(300),
