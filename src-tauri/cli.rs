@@ -309,9 +309,7 @@ fn fail(error: &Error) -> i32 {
 
 fn open_store(launch: &Launch, now: Timestamp) -> Result<Store> {
     let store = store::open(&launch.database_path())?;
-    if let Err(error) = backup::create_daily_if_due(&store, now) {
-        tracing::warn!(error = %error.detail(), "daily backup failed");
-    }
+    crate::setup::daily_backup(&store, now);
     Ok(store)
 }
 

@@ -8,7 +8,7 @@ use ts_rs::TS;
 use crate::agents::{self, Agent, NewAgent, Role};
 use crate::communes::{self, Commune, NewCommune};
 use crate::error::{Code, Error, Result};
-use crate::store::Store;
+use crate::store::{backup, Store};
 use crate::vault::{self, DataKey, Keystore, SecretString};
 
 /// What the first-run wizard sends. The PIN and passphrase never appear in `Debug` output.
@@ -40,6 +40,23 @@ pub struct FirstRunDone {
 /// Whether the installation still needs its first run (nobody could open the desk).
 pub fn needed(store: &Store) -> Result<bool> {
     Ok(store.read(agents::count)? == 0)
+}
+
+/// The daily backup, once the installation holds something worth saving (a commune or an
+/// agent): a backup of the empty database would only lead back to the first-run wizard. The
+/// window and the command line both call this. A failure is logged, never fatal: the agent's
+/// work goes on, and the next attempt comes with the next start or the next hour.
+pub fn daily_backup(store: &Store, now: Timestamp) {
+    let worth_saving =
+        store.read(|conn| Ok(agents::count(conn)? > 0 || !communes::list(conn)?.is_empty()));
+    let result = match worth_saving {
+        Ok(true) => backup::create_daily_if_due(store, now).map(|_| ()),
+        Ok(false) => Ok(()),
+        Err(error) => Err(error),
+    };
+    if let Err(error) = result {
+        tracing::warn!(error = %error.detail(), "daily backup failed");
+    }
 }
 
 /// Creates the commune and the first administrator in one transaction, then sets up the vault.
@@ -86,4 +103,38 @@ pub fn complete(
         agent,
         key,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::communes::Environment;
+    use crate::store::DATABASE_FILE;
+
+    #[test]
+    fn the_daily_backup_waits_for_something_worth_saving() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::open(&dir.path().join(DATABASE_FILE)).unwrap();
+        let now = Timestamp::from_second(1_795_000_000).unwrap();
+        daily_backup(&store, now);
+        assert!(
+            backup::list(&store).unwrap().is_empty(),
+            "an empty database is not backed up"
+        );
+        communes::add(
+            &store,
+            &NewCommune {
+                siret: "21040107100019".into(),
+                name: "Majastres".into(),
+                cog: "04107".into(),
+                environment: Environment::Production,
+            },
+            now,
+        )
+        .unwrap();
+        daily_backup(&store, now);
+        let backups = backup::list(&store).unwrap();
+        assert_eq!(backups.len(), 1);
+        assert_eq!(backups[0].kind, backup::BackupKind::Auto);
+    }
 }

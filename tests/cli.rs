@@ -360,6 +360,8 @@ fn secrets_need_a_commune_and_the_passphrase() {
 fn backups_are_listed_and_restored_even_over_a_damaged_database() {
     let dir = tempfile::tempdir().unwrap();
     add_majastres(dir.path());
+    // The first use on a database holding something makes the daily backup.
+    assert_ok(&run(dir.path(), &["commune", "list"]));
     let output = run(dir.path(), &["sauvegarde", "creer"]);
     assert_ok(&output);
     let output = run(dir.path(), &["sauvegarde", "liste", "--json"]);

@@ -58,7 +58,7 @@ async fn first_run_complete(shell: State<'_, Shell>, input: FirstRun) -> Reply<A
     let run = || -> Result<AppStatus> {
         let store = shell.store()?;
         let done = setup::complete(&store, shell.keystore.as_ref(), input, now)?;
-        super::daily_backup(&store, now);
+        setup::daily_backup(&store, now);
         *lock(&shell.key) = Some(done.key);
         *lock(&shell.desk) = Some(DeskSession::for_agent(done.agent, now));
         shell.status(now)

@@ -18,7 +18,7 @@ use crate::desk::{self, DeskSession};
 use crate::error::{Code, Error, IpcError, Result};
 use crate::launch::Launch;
 use crate::settings;
-use crate::store::{self, backup, Store};
+use crate::store::{self, Store};
 use crate::vault::{self, DataKey, Keystore, VaultStatus};
 
 /// What the window should show.
@@ -113,7 +113,7 @@ impl Shell {
 
     /// Daily backup and vault opening, after the database was opened or restored.
     fn after_open(&self, store: &Store, now: Timestamp) {
-        daily_backup(store, now);
+        crate::setup::daily_backup(store, now);
         let key = if self.keystore_available {
             vault::open_with_keystore(store, self.keystore.as_ref()).unwrap_or_else(|error| {
                 tracing::warn!(error = %error.detail(), "vault key not found in the keystore");
@@ -281,20 +281,6 @@ impl Shell {
 /// How often a new fictitious family sends its QF during the demonstration.
 const DEMO_ARRIVAL_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// The daily backup, once the installation holds something worth saving (a backup of the
-/// empty database made before the first-run wizard would only lead back to the wizard).
-fn daily_backup(store: &Store, now: Timestamp) {
-    match crate::setup::needed(store) {
-        Ok(false) => {
-            if let Err(error) = backup::create_daily_if_due(store, now) {
-                tracing::warn!(error = %error.detail(), "daily backup failed");
-            }
-        }
-        Ok(true) => {}
-        Err(error) => tracing::warn!(error = %error.detail(), "daily backup skipped"),
-    }
-}
-
 /// Maps a domain error to the IPC shape, logging the technical detail.
 fn ipc(error: Error) -> IpcError {
     tracing::warn!(error = %error.detail(), "command failed");
@@ -324,7 +310,7 @@ pub fn run() -> i32 {
                     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                     let shell = handle.state::<Shell>();
                     if let Ok(store) = shell.store() {
-                        daily_backup(&store, Timestamp::now());
+                        crate::setup::daily_backup(&store, Timestamp::now());
                     }
                 }
             });
