@@ -153,7 +153,7 @@ fn keystore_error(error: keyring::Error) -> Error {
     Error::new(
         Code::KeystoreUnavailable,
         "Le trousseau de sécurité du système (gestionnaire d'identifiants) ne répond pas. \
-         Redémarrez la session Windows ou utilisez une phrase de protection.",
+         Fermez puis rouvrez la session de l'ordinateur, ou utilisez une phrase de protection.",
     )
     .with_source(error)
 }
