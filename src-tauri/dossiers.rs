@@ -8,12 +8,16 @@
 
 use jiff::Timestamp;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Code, Error, Result};
 use crate::sync::formulaire_qf::{reference, Demande};
 
 /// Where a dossier stands, as the agent sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum Statut {
     /// Stored complete, not yet handled by an agent.
     Nouveau,
@@ -198,11 +202,23 @@ pub fn save(tx: &Transaction<'_>, new: &NewDossier, now: Timestamp) -> Result<Sa
     if let Some(demande) = &new.demande {
         let identite = &demande.identite;
         let quotient = demande.quotient.as_ref();
-        let search_name =
+        let pivot_name =
             crate::text::fold(&format!("{} {}", identite.nom_naissance, identite.prenoms));
+        // Agents look a family up by any of its names: the applicant's, an allocataire's
+        // (married name included) or a child's.
+        let mut names = vec![pivot_name.clone()];
+        for person in demande.allocataires.iter().chain(&demande.enfants) {
+            names.push(crate::text::fold(&format!(
+                "{} {} {}",
+                person.nom_naissance,
+                person.nom_usage.as_deref().unwrap_or(""),
+                person.prenoms
+            )));
+        }
+        let search_name = names.join(" ");
         let identity_key = format!(
             "{}|{}",
-            search_name,
+            pivot_name,
             identite.date_naissance.as_deref().unwrap_or("")
         );
         tx.execute(
@@ -263,6 +279,15 @@ pub fn mark_acknowledged(tx: &Transaction<'_>, id: i64, now: Timestamp) -> Resul
     Ok(())
 }
 
+/// Records that an agent opened a "nouveau" dossier: it becomes "reçu".
+pub fn mark_read(tx: &Transaction<'_>, id: i64, now: Timestamp) -> Result<()> {
+    tx.execute(
+        "UPDATE dossiers SET statut = 'recu', updated_at = ?2 WHERE id = ?1 AND statut = 'nouveau'",
+        params![id, now.to_string()],
+    )?;
+    Ok(())
+}
+
 /// Records that Hubee was told `SI_INTG_ERROR`; the dossier stays as it is.
 pub fn mark_integration_error(tx: &Transaction<'_>, id: i64, now: Timestamp) -> Result<()> {
     tx.execute(
@@ -298,11 +323,12 @@ pub fn mark_closed(tx: &Transaction<'_>, case_id: &str, now: Timestamp) -> Resul
     Ok(changed > 0)
 }
 
-const COLUMNS: &str = "id, commune_id, case_id, reference, external_id, statut, reason, attempts,
+pub(crate) const COLUMNS: &str =
+    "id, commune_id, case_id, reference, external_id, statut, reason, attempts,
     nom_naissance, prenoms, qf_fournisseur, qf_valeur, qf_annee, qf_mois, nb_enfants,
     received_at, acknowledged_at, intg_error_at, closed_at, decided_at, decision_message";
 
-fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDossier> {
+pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredDossier> {
     let time = |index: usize| -> rusqlite::Result<Option<Timestamp>> {
         let text: Option<String> = row.get(index)?;
         Ok(text.and_then(|text| text.parse().ok()))
@@ -395,6 +421,22 @@ pub struct SyncHealth {
     pub last_success: Option<Timestamp>,
     /// In French, for the agent; `None` after a pass that completed.
     pub last_error: Option<String>,
+}
+
+impl SyncHealth {
+    /// Whether the next automatic pass is due, `interval_minutes` after the last attempt (a
+    /// failed attempt waits too: retrying an outage every few seconds would not help Hubee).
+    pub fn due(&self, interval_minutes: u32, now: Timestamp) -> bool {
+        match self.last_attempt {
+            None => true,
+            Some(last) => {
+                let elapsed = now.duration_since(last);
+                // A clock set back (last attempt "in the future") must not stop polling.
+                elapsed.is_negative()
+                    || elapsed >= jiff::SignedDuration::from_mins(i64::from(interval_minutes))
+            }
+        }
+    }
 }
 
 /// Records a pass: `error` is `None` when it completed.
@@ -510,7 +552,8 @@ mod tests {
         let search: String = store
             .read(|c| Ok(c.query_row("SELECT search_name FROM dossiers", [], |r| r.get(0))?))
             .unwrap();
-        assert_eq!(search, crate::text::fold("LÉGER Zoé"));
+        // The applicant's names, then each allocataire's and child's.
+        assert_eq!(search, "leger zoe leger ana");
         assert_eq!(store.read(|c| file_names(c, stored.id)).unwrap().len(), 3);
     }
 
