@@ -12,6 +12,7 @@
 //! | `GUICHET_QF_HUBEE_AUTH_URL` | Hubee token URL for every commune (full URL) |
 //! | `GUICHET_QF_HUBEE_API_URL` | Hubee API origin for every commune (without `/teledossiers/v1`) |
 //! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
+//! | `GUICHET_QF_DEMO_ARRIVAL_SECONDS` | seconds between two fictitious dossiers in the demonstration (60) |
 
 use std::path::PathBuf;
 
@@ -26,7 +27,12 @@ pub struct Launch {
     pub passphrase: Option<SecretString>,
     pub log_filter: String,
     pub endpoints: Overrides,
+    /// How often a fictitious family sends the form during the demonstration.
+    pub demo_arrival_period: std::time::Duration,
 }
+
+/// A new fictitious dossier every minute in the demonstration, unless the launch says otherwise.
+pub const DEFAULT_DEMO_ARRIVAL_SECONDS: u64 = 60;
 
 impl Launch {
     pub fn from_env() -> Result<Launch> {
@@ -64,12 +70,27 @@ impl Launch {
             hubee_api_url: url("GUICHET_QF_HUBEE_API_URL")?,
             particulier_url: url("GUICHET_QF_PARTICULIER_URL")?,
         };
+        let demo_arrival_seconds = match std::env::var("GUICHET_QF_DEMO_ARRIVAL_SECONDS") {
+            Ok(value) if !value.trim().is_empty() => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| (1..=86_400).contains(seconds))
+                .ok_or_else(|| {
+                    Error::validation(
+                        "GUICHET_QF_DEMO_ARRIVAL_SECONDS doit être un nombre de secondes entre 1 \
+                         et 86 400.",
+                    )
+                })?,
+            _ => DEFAULT_DEMO_ARRIVAL_SECONDS,
+        };
         Ok(Launch {
             data_dir,
             use_os_keystore,
             passphrase,
             log_filter,
             endpoints,
+            demo_arrival_period: std::time::Duration::from_secs(demo_arrival_seconds),
         })
     }
 

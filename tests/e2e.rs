@@ -160,6 +160,11 @@ fn read_log(path: &Path) -> String {
 
 /// Starts tauri-driver for a fresh data directory and opens a WebDriver session on the app.
 async fn start_app(test: &str) -> Option<(Driver, Client)> {
+    start_app_with(test, &[]).await
+}
+
+/// [`start_app`] with more environment variables for the app.
+async fn start_app_with(test: &str, env: &[(&str, &str)]) -> Option<(Driver, Client)> {
     let driver_path = e2e_driver(test)?;
     let data_dir = TempDir::new().expect("temporary data directory");
     let log_dir = TempDir::new().expect("temporary log directory");
@@ -179,6 +184,7 @@ async fn start_app(test: &str) -> Option<(Driver, Client)> {
         ])
         .env("GUICHET_QF_DATA_DIR", data_dir.path())
         .env("GUICHET_QF_KEYSTORE", "none")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().expect("driver log file"))
         .stderr(log_file)
@@ -632,6 +638,172 @@ async fn the_demonstration_starts_from_the_wizard_with_its_commune_configured() 
     // Leaving the demonstration brings back the real installation, still to be set up.
     click(&client, "#demo-stop").await;
     wizard_step(&client, "welcome").await;
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// The rows of the inbox table, as `data-dossier-id` values.
+async fn inbox_ids(client: &Client) -> Vec<String> {
+    let mut ids = Vec::new();
+    if let Ok(buttons) = client
+        .find_all(Locator::Css("#inbox-table tbody [data-dossier-id]"))
+        .await
+    {
+        for button in buttons {
+            if let Ok(Some(id)) = button.attr("data-dossier-id").await {
+                ids.push(id);
+            }
+        }
+    }
+    ids
+}
+
+/// Waits until the inbox lists at least `count` dossiers, and returns their ids.
+async fn wait_inbox(client: &Client, count: usize, within: Duration) -> Vec<String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let ids = inbox_ids(client).await;
+        if ids.len() >= count {
+            return ids;
+        }
+        let status = match client.find(Locator::Css("#sync-status")).await {
+            Ok(found) => found.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        assert!(
+            Instant::now() < deadline,
+            "the inbox never listed {count} dossiers within {within:?}: {} listed; relevé: \
+             {status:?}",
+            ids.len()
+        );
+        tokio::time::sleep(POLL_PERIOD).await;
+    }
+}
+
+#[tokio::test]
+async fn the_demonstration_inbox_shows_dossiers_as_the_simulator_creates_them() {
+    // A fictitious family every 4 seconds instead of every minute.
+    let Some((_driver, client)) = start_app_with(
+        "demonstration inbox",
+        &[("GUICHET_QF_DEMO_ARRIVAL_SECONDS", "4")],
+    )
+    .await
+    else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+
+    // The five dossiers waiting on the simulated Hubee are pulled at once, and then each new
+    // one shows up without anyone touching the window.
+    element(&client, "#inbox-search").await;
+    let first = wait_inbox(&client, 5, UI_TIMEOUT).await;
+    let later = wait_inbox(&client, first.len() + 2, Duration::from_secs(60)).await;
+    assert!(later.len() >= first.len() + 2);
+    wait_text(&client, "#sync-status", "a successful relevé", |t| {
+        t.contains("Dernier relevé") && t.contains("réussi")
+    })
+    .await;
+    let badge = wait_text(
+        &client,
+        "#nav-dossiers-badge",
+        "the new-dossier badge",
+        |t| {
+            t.split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .is_some_and(|n| n >= 5)
+        },
+    )
+    .await;
+    // The number is followed by words for screen readers, hidden from the eye.
+    let spoken = element(&client, "#nav-dossiers-badge")
+        .await
+        .prop("textContent")
+        .await
+        .expect("badge text")
+        .unwrap_or_default();
+    assert!(
+        spoken.starts_with(badge.trim()) && spoken.contains("nouveaux dossiers"),
+        "{spoken:?}"
+    );
+
+    // Opening the newest dossier shows its QF, people and files, and marks it "reçu".
+    let newest = &later[0];
+    click(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{newest}\"]"),
+    )
+    .await;
+    let summary = wait_text(&client, "#dossier-summary", "the dossier summary", |t| {
+        t.contains("Reçu") && t.contains("Quotient familial")
+    })
+    .await;
+    assert!(
+        summary.contains('€') && (summary.contains("CNAF") || summary.contains("MSA")),
+        "{summary:?}"
+    );
+    let files = wait_text(&client, "#dossier-files", "the three files", |t| {
+        t.contains(".pdf") && t.contains("Ouvrir le PDF")
+    })
+    .await;
+    assert!(
+        files.contains("FormulaireQF.json") && files.contains("FormulaireQF.xml"),
+        "{files:?}"
+    );
+    wait_text(&client, "#dossier-history", "the acknowledgement", |t| {
+        t.contains("Accusé de réception")
+    })
+    .await;
+
+    // "Traité" asks for confirmation and says Hubee cannot undo it.
+    click(&client, "#dossier-traite").await;
+    let dialog = wait_text(&client, "dialog", "the confirmation", |t| {
+        t.contains("définitive")
+    })
+    .await;
+    assert!(dialog.contains("ne pourra pas être annulée"), "{dialog:?}");
+    click(&client, "dialog [data-action=\"confirm\"]").await;
+    wait_text(&client, "#dossier-statut", "the new status", |t| {
+        t.contains("Traité")
+    })
+    .await;
+
+    // Back in the list, a search by the family's name finds it.
+    click(&client, "#dossier-back").await;
+    let name = wait_text(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{newest}\"]"),
+        "the row",
+        |t| !t.is_empty(),
+    )
+    .await;
+    // Typed without accents, as agents often do (and as the X keymap of the test allows).
+    let family: String = name
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            other => other,
+        })
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect();
+    assert!(!family.is_empty(), "{name:?}");
+    fill(&client, "#inbox-search", &family).await;
+    wait_text(&client, "#inbox-count", "the search result", |t| {
+        t.contains("trouvé")
+    })
+    .await;
+    let found = inbox_ids(&client).await;
+    assert!(found.contains(newest), "{found:?} should contain {newest}");
 
     client.close().await.expect("closing the WebDriver session");
 }

@@ -15,6 +15,10 @@
 /** @typedef {import("./bindings/BackupInfo").BackupInfo} BackupInfo */
 /** @typedef {import("./bindings/Settings").Settings} Settings */
 /** @typedef {import("./bindings/FirstRun").FirstRun} FirstRun */
+/** @typedef {import("./bindings/InboxQuery").InboxQuery} InboxQuery */
+/** @typedef {import("./bindings/InboxPage").InboxPage} InboxPage */
+/** @typedef {import("./bindings/DossierDetail").DossierDetail} DossierDetail */
+/** @typedef {import("./bindings/SyncState").SyncState} SyncState */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -217,3 +221,58 @@ export const settingsGet = () => call("settings_get");
  * @returns {Promise<Settings>}
  */
 export const settingsUpdate = (settings) => call("settings_update", { settings });
+
+/**
+ * The dossiers of a commune matching a search, a family's dossiers together.
+ * @param {InboxQuery} query
+ * @returns {Promise<InboxPage>}
+ */
+export const inboxSearch = (query) => call("inbox_search", { query });
+
+/**
+ * How many dossiers no agent has opened yet, all communes together.
+ * @returns {Promise<number>}
+ */
+export const inboxNewCount = () => call("inbox_new_count");
+
+/**
+ * Opens a dossier: it becomes "reçu" and the access is written to the journal.
+ * @param {number} id
+ * @returns {Promise<DossierDetail>}
+ */
+export const dossierOpen = (id) => call("dossier_open", { id });
+
+/**
+ * Opens one of the dossier's files in the computer's own viewer.
+ * @param {number} id the file's id
+ * @returns {Promise<null>}
+ */
+export const dossierFileOpen = (id) => call("dossier_file_open", { id });
+
+/**
+ * Tells Hubee the dossier is processed ("traité"), or refused with a message.
+ * Hubee cannot undo either.
+ * @param {number} id
+ * @param {string | null} refus the refusal message, or null for "traité"
+ * @returns {Promise<DossierDetail>}
+ */
+export const dossierDecide = (id, refus) => call("dossier_decide", { id, refus });
+
+/** @returns {Promise<SyncState[]>} */
+export const syncStates = () => call("sync_states");
+
+/**
+ * "Relever maintenant": a Hubee pass for every configured commune.
+ * @returns {Promise<null>}
+ */
+export const syncNow = () => call("sync_now");
+
+/**
+ * Calls `handler` with each change of a commune's relevé (start, progress, end).
+ * Returns the function that stops listening.
+ * @param {(state: SyncState) => void} handler
+ * @returns {Promise<() => void>}
+ */
+export function onSyncState(handler) {
+  return window.__TAURI__.event.listen("sync-state", (event) => handler(/** @type {SyncState} */ (event.payload)));
+}

@@ -80,3 +80,70 @@ export function formatSize(bytes) {
   }
   return `${sizeFormat.format(value)} ${units[unit]}`;
 }
+
+/** @typedef {import("./bindings/Statut").Statut} Statut */
+/** @typedef {import("./bindings/QuotientView").QuotientView} QuotientView */
+
+/** @type {Record<Statut, string>} */
+export const STATUT_LABELS = {
+  nouveau: "Nouveau",
+  recu: "Reçu",
+  traite: "Traité",
+  refuse: "Refusé",
+  incomplet: "Incomplet",
+  a_verifier: "À vérifier",
+  cloture: "Clôturé",
+};
+
+/** The order of the status filter: the ones that need an agent first. */
+/** @type {Statut[]} */
+export const STATUTS = ["nouveau", "a_verifier", "incomplet", "recu", "traite", "refuse", "cloture"];
+
+const MONTHS = [
+  "janvier", "février", "mars", "avril", "mai", "juin",
+  "juillet", "août", "septembre", "octobre", "novembre", "décembre",
+];
+
+/**
+ * "octobre 2026", or what is known of it.
+ * @param {number | null} year
+ * @param {number | null} month
+ */
+export function formatMonth(year, month) {
+  if (year === null) {
+    return "période non précisée";
+  }
+  if (month === null || month < 1 || month > 12) {
+    return String(year);
+  }
+  return `${MONTHS[month - 1]} ${year}`;
+}
+
+const euroFormat = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 0 });
+
+/**
+ * The QF as the agent reads it. A missing value is never shown as 0: a QF of 0
+ * would put the family in the cheapest bracket.
+ * @param {QuotientView | null} quotient
+ */
+export function formatQuotient(quotient) {
+  if (quotient === null || quotient.valeur === null) {
+    return "non transmis";
+  }
+  return `${euroFormat.format(quotient.valeur)} €`;
+}
+
+/**
+ * "23/11/1985" from "1985-11-23"; partial dates as they come.
+ * @param {string | null} iso
+ */
+export function formatBirthDate(iso) {
+  if (iso === null) {
+    return "non précisée";
+  }
+  const [year, month, day] = iso.split("-");
+  if (!day || !month) {
+    return iso;
+  }
+  return `${day}/${month}/${year}`;
+}

@@ -5,5 +5,8 @@ interface Window {
     core: {
       invoke<T = unknown>(cmd: string, args?: Record<string, unknown>): Promise<T>;
     };
+    event: {
+      listen<T = unknown>(event: string, handler: (event: { payload: T }) => void): Promise<() => void>;
+    };
   };
 }

@@ -12,15 +12,8 @@ import { h } from "./dom.js";
  * @property {string[]} paragraphs
  */
 
-/** @type {Record<string, Placeholder>} */
+/** @type {Record<"recherche" | "familles" | "affiche" | "journal", Placeholder>} */
 export const PLACEHOLDER_VIEWS = {
-  dossiers: {
-    title: "Dossiers",
-    paragraphs: [
-      "Les dossiers transmis par les familles via le formulaire national apparaîtront ici dès que les identifiants Hubee de la commune seront configurés dans Paramètres.",
-      "Chaque dossier indiquera la famille, la date de dépôt et le quotient familial transmis.",
-    ],
-  },
   recherche: {
     title: "Recherche QF",
     paragraphs: [

@@ -4,14 +4,17 @@
 use jiff::Timestamp;
 use tauri::State;
 
+use super::poller::SyncState;
 use super::{ipc, lock, AppStatus, Shell, StoreSlot};
 use crate::agents::{self, Agent, NewAgent};
 use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
+use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
 use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
+use crate::sync::Decision;
 use crate::vault::{self, SecretKind, SecretStatus, SecretString, VaultStatus};
 
 type Reply<T> = std::result::Result<T, IpcError>;
@@ -44,6 +47,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         backup_restore,
         settings_get,
         settings_update,
+        inbox_search,
+        inbox_new_count,
+        dossier_open,
+        dossier_file_open,
+        dossier_decide,
+        sync_states,
+        sync_now,
     ]
 }
 
@@ -68,8 +78,8 @@ async fn first_run_complete(shell: State<'_, Shell>, input: FirstRun) -> Reply<A
 
 /// From the first-run wizard: no session yet, and the demonstration opens its own.
 #[tauri::command]
-async fn demo_start(shell: State<'_, Shell>) -> Reply<AppStatus> {
-    shell.start_demo(Timestamp::now()).await.map_err(ipc)
+async fn demo_start(app: tauri::AppHandle, shell: State<'_, Shell>) -> Reply<AppStatus> {
+    shell.start_demo(&app, Timestamp::now()).await.map_err(ipc)
 }
 
 #[tauri::command]
@@ -307,6 +317,106 @@ async fn settings_update(shell: State<'_, Shell>, settings: Settings) -> Reply<S
     let run = || {
         shell.administrator(Timestamp::now())?;
         settings::update(&*shell.store()?, &settings)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn inbox_search(shell: State<'_, Shell>, query: InboxQuery) -> Reply<InboxPage> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(|conn| inbox::search(conn, &query))
+    };
+    run().map_err(ipc)
+}
+
+/// The badge: no session check, so that the count stays right behind the lock screen too, and
+/// a count is not personal data.
+#[tauri::command]
+async fn inbox_new_count(shell: State<'_, Shell>) -> Reply<u32> {
+    shell
+        .store()
+        .and_then(|store| store.read(inbox::new_count))
+        .map_err(ipc)
+}
+
+#[tauri::command]
+async fn dossier_open(shell: State<'_, Shell>, id: i64) -> Reply<DossierDetail> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let reader = inbox::Reader { agent: agent.name };
+        inbox::open(&*shell.store()?, id, &reader, now)
+    };
+    run().map_err(ipc)
+}
+
+/// Opens a dossier's file (the PDF, usually) in the system's viewer.
+#[tauri::command]
+async fn dossier_file_open(app: tauri::AppHandle, shell: State<'_, Shell>, id: i64) -> Reply<()> {
+    let run = || -> Result<()> {
+        shell.agent(Timestamp::now())?;
+        let store = shell.store()?;
+        let (content, reference) = store.read(|conn| {
+            let dossier = crate::dossiers::get(conn, inbox::file_dossier(conn, id)?)?;
+            Ok((inbox::file(conn, id)?, dossier.reference))
+        })?;
+        let path = inbox::write_for_viewer(&shell.viewer_dir(), reference.as_deref(), &content)?;
+        use tauri_plugin_opener::OpenerExt;
+        app.opener()
+            .open_path(path.to_string_lossy(), None::<&str>)
+            .map_err(|error| {
+                crate::error::Error::new(
+                    crate::error::Code::Internal,
+                    "Aucune application ne s'est ouverte pour afficher ce fichier : vérifiez \
+                     qu'un lecteur de PDF est installé sur ce poste.",
+                )
+                .with_source(error)
+            })
+    };
+    run().map_err(ipc)
+}
+
+/// "Traité" or "Refusé": Hubee is told first, then the decision is recorded.
+#[tauri::command]
+async fn dossier_decide(
+    shell: State<'_, Shell>,
+    id: i64,
+    refus: Option<String>,
+) -> Reply<DossierDetail> {
+    let now = Timestamp::now();
+    let decision = match refus {
+        Some(message) => Decision::Refuse { message },
+        None => Decision::Traite,
+    };
+    let run = async {
+        shell.agent(now)?;
+        let store = shell.store()?;
+        let dossier = store.read(|conn| crate::dossiers::get(conn, id))?;
+        let commune = store.read(|conn| communes::get(conn, dossier.commune_id))?;
+        let client = shell.hubee_client(&store, &commune)?;
+        crate::sync::close_dossier(&store, &client, id, &decision, now).await?;
+        store.read(|conn| inbox::detail(conn, id))
+    };
+    run.await.map_err(ipc)
+}
+
+#[tauri::command]
+async fn sync_states(shell: State<'_, Shell>) -> Reply<Vec<SyncState>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.poller.states(&shell)
+    };
+    run().map_err(ipc)
+}
+
+/// "Relever maintenant".
+#[tauri::command]
+async fn sync_now(shell: State<'_, Shell>) -> Reply<()> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.poller.request();
+        Ok(())
     };
     run().map_err(ipc)
 }

@@ -6,6 +6,7 @@
 //! Secrets only ever travel from the web view to Rust (an agent typing a token), never back.
 
 mod commands;
+mod poller;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -66,6 +67,7 @@ pub struct Shell {
     /// The running demonstration, if any. An async lock: starting and stopping await the
     /// simulators while holding it, so that two clicks cannot start two demonstrations.
     demo: tokio::sync::Mutex<Option<RunningDemo>>,
+    poller: poller::Poller,
 }
 
 /// The demonstration while it runs, and what it replaced.
@@ -96,6 +98,7 @@ impl Shell {
             key: Mutex::new(None),
             desk: Mutex::new(None),
             demo: tokio::sync::Mutex::new(None),
+            poller: poller::Poller::default(),
         };
         let slot = match store::open(&shell.launch.database_path()) {
             Ok(store) => {
@@ -145,6 +148,33 @@ impl Shell {
                 Err(error)
             }
         }
+    }
+
+    /// The Hubee client of `commune`: its credentials from the vault, the URLs of its
+    /// environment (the demonstration's simulators for the fictitious commune).
+    fn hubee_client(
+        &self,
+        store: &Store,
+        commune: &crate::communes::Commune,
+    ) -> Result<crate::hubee::HubeeClient> {
+        let simulators = self
+            .demo
+            .try_lock()
+            .ok()
+            .and_then(|running| running.as_ref().map(|demo| demo.set.urls()));
+        let urls = crate::endpoints::resolve(
+            commune.environment,
+            &self.launch.endpoints,
+            simulators.as_ref(),
+        )?;
+        let clock: crate::hubee::Clock = Arc::new(Timestamp::now);
+        crate::sync::connect::client_for(store, &self.key()?, commune, &urls, clock)
+    }
+
+    /// Where the files an agent opens are written for the system viewer; emptied at every
+    /// start so that families' documents do not pile up outside the database.
+    fn viewer_dir(&self) -> std::path::PathBuf {
+        self.launch.data_dir.join(crate::inbox::VIEWER_FOLDER)
     }
 
     fn administrator(&self, now: Timestamp) -> Result<Agent> {
@@ -227,17 +257,23 @@ impl Shell {
     }
 
     /// Switches to the demonstration: its own database, vault key and agent at the desk.
-    async fn start_demo(&self, now: Timestamp) -> Result<AppStatus> {
+    async fn start_demo(&self, handle: &tauri::AppHandle, now: Timestamp) -> Result<AppStatus> {
         let mut running = self.demo.lock().await;
         if running.is_none() {
             let started = crate::demonstration::start(&self.launch.data_dir, now).await?;
             let set = Arc::new(started.set);
             let arrivals = {
                 let set = set.clone();
+                let period = self.launch.demo_arrival_period;
+                let handle = handle.clone();
                 tauri::async_runtime::spawn(async move {
                     loop {
-                        tokio::time::sleep(DEMO_ARRIVAL_PERIOD).await;
+                        tokio::time::sleep(period).await;
                         set.add_dossier();
+                        // The real Hubee never pushes; the demonstration relèves at once so
+                        // that the agent sees the dossier arrive.
+                        use tauri::Manager;
+                        handle.state::<Shell>().poller.request();
                     }
                 })
             };
@@ -252,6 +288,8 @@ impl Shell {
             tracing::info!("demonstration started");
         }
         drop(running);
+        self.poller.forget();
+        self.poller.request();
         self.status(now)
     }
 
@@ -274,12 +312,10 @@ impl Shell {
             tracing::info!("demonstration stopped");
         }
         drop(running);
+        self.poller.forget();
         self.status(now)
     }
 }
-
-/// How often a new fictitious family sends its QF during the demonstration.
-const DEMO_ARRIVAL_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Maps a domain error to the IPC shape, logging the technical detail.
 fn ipc(error: Error) -> IpcError {
@@ -299,10 +335,13 @@ pub fn run() -> i32 {
     let _log = crate::logging::init(&launch.data_dir, &launch.log_filter);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
     let shell = Shell::start(launch, Timestamp::now());
+    crate::inbox::clear_viewer_dir(&shell.viewer_dir());
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
         .manage(shell)
         .setup(|app| {
             use tauri::Manager;
+            tauri::async_runtime::spawn(poller::run(app.handle().clone()));
             let handle = app.handle().clone();
             // A window left open for days still gets its daily backup.
             tauri::async_runtime::spawn(async move {

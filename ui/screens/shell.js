@@ -1,12 +1,14 @@
 // Main shell, shown while an agent's session is open: a header (commune,
 // agent, "Verrouiller"), the main navigation and the current view.
 
-import { communesList, demoStop } from "../api.js";
+import { communesList, demoStop, inboxNewCount } from "../api.js";
 import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
 import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
+import { renderInbox } from "./inbox.js";
+import { watchSync } from "../sync.js";
 
 /** @typedef {import("../app.js").App} App */
 /** @typedef {import("../bindings/AppStatus").AppStatus} AppStatus */
@@ -23,6 +25,7 @@ import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
  * @property {() => Commune[]} communes
  * @property {() => Commune | null} currentCommune
  * @property {() => Promise<void>} reloadCommunes Reloads the communes after a change, for the header too.
+ * @property {() => void} refreshBadge Recounts the dossiers no agent has opened, for the menu.
  */
 
 /** @typedef {"dossiers" | "recherche" | "familles" | "affiche" | "journal" | "parametres"} ViewName */
@@ -74,8 +77,16 @@ export function renderShell(status, app) {
     lockButton,
   );
 
+  // The number of dossiers no agent has opened yet, next to "Dossiers".
+  const badge = h("span", { class: "badge", id: "nav-dossiers-badge" });
+  badge.hidden = true;
   const links = NAV_ITEMS.map((item) => {
-    const link = h("a", { href: `#${item.name}`, id: `nav-${item.name}`, class: "nav-link" }, item.label);
+    const link = h(
+      "a",
+      { href: `#${item.name}`, id: `nav-${item.name}`, class: "nav-link" },
+      item.label,
+      item.name === "dossiers" ? badge : null,
+    );
     link.addEventListener("click", (event) => {
       event.preventDefault();
       navigate(item.name);
@@ -138,7 +149,27 @@ export function renderShell(status, app) {
     communes: () => communes,
     currentCommune: () => communes.find((c) => c.id === selectedCommuneId) ?? null,
     reloadCommunes,
+    refreshBadge,
   };
+
+  function refreshBadge() {
+    inboxNewCount()
+      .then((count) => {
+        badge.hidden = count === 0;
+        badge.replaceChildren(
+          String(count),
+          h("span", { class: "visually-hidden" }, count > 1 ? " nouveaux dossiers" : " nouveau dossier"),
+        );
+      })
+      .catch((reason) => console.error("badge not updated", reason));
+  }
+  // Passes that end while another view is shown still update the badge.
+  watchSync(badge, (state) => {
+    if (!state.running) {
+      refreshBadge();
+    }
+  });
+  refreshBadge();
 
   function renderCommuneSlot() {
     if (communes.length === 0) {
@@ -199,7 +230,9 @@ export function renderShell(status, app) {
     document.title = `${label} — Guichet QF`;
     const heading = name === "parametres"
       ? renderSettings(main, context)
-      : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
+      : name === "dossiers"
+        ? renderInbox(main, context)
+        : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
     if (moveFocus) {
       focusHeading(heading);
     }

@@ -28,6 +28,7 @@ export function lockSection(context) {
     try {
       const settings = await settingsGet();
       body.replaceChildren(context.isAdmin ? form(settings.idle_lock_minutes) : readOnly(settings.idle_lock_minutes));
+
     } catch (reason) {
       body.replaceChildren();
       report(reason, error);
@@ -70,7 +71,8 @@ export function lockSection(context) {
           return;
         }
         try {
-          const saved = await settingsUpdate({ idle_lock_minutes: Number(value) });
+          // The other settings are sent back as read, so that this form changes only its own.
+          const saved = await settingsUpdate({ ...(await settingsGet()), idle_lock_minutes: Number(value) });
           context.status.idle_lock_minutes = saved.idle_lock_minutes;
           setIdleMinutes(saved.idle_lock_minutes);
           current.textContent = describe(saved.idle_lock_minutes);

@@ -8,6 +8,7 @@ import { backupsSection } from "./backups.js";
 import { communesSection } from "./communes.js";
 import { lockSection } from "./lock.js";
 import { secretsSection } from "./secrets.js";
+import { syncSection } from "./sync.js";
 
 /** @typedef {import("../screens/shell.js").ShellContext} ShellContext */
 
@@ -37,6 +38,7 @@ export function renderSettings(main, context) {
     { id: "settings-communes", title: "Communes", build: () => communesSection(context, communesChanged) },
     { id: "settings-agents", title: "Agents", build: () => agentsSection(context) },
     { id: "settings-secrets", title: "Secrets : clés d'accès Hubee et API Particulier", build: () => secretsSection(context) },
+    { id: "settings-sync", title: "Relevé des dossiers Hubee", build: () => syncSection(context) },
     { id: "settings-backups", title: "Sauvegardes", build: () => backupsSection(context) },
     { id: "settings-lock", title: "Verrouillage", build: () => lockSection(context) },
   ];
