@@ -1179,3 +1179,56 @@ async fn tokens_expiring_in_the_middle_of_a_concurrent_pass_are_replaced_once() 
     assert_eq!(all_stored(&setup).len(), 40);
     assert_eq!(acknowledgements_sent(&setup).len(), 40);
 }
+
+#[tokio::test]
+async fn a_failure_in_a_concurrent_pass_starts_nothing_new_and_loses_nothing() {
+    let setup = setup().await;
+    setup.sim.set_latency(Duration::from_millis(3));
+    let seeded = seed(&setup, 47, 20);
+    let client = client(&setup);
+    // The first acknowledgement fails; it is not replayed, so the pass ends.
+    setup.sim.inject(Fault::Failing {
+        route: Route::PostEvent,
+        times: 1,
+        failure: Failure::Status(500),
+    });
+
+    let error = pass(&setup, &client).await.unwrap_err();
+
+    let requests = setup.sim.requests();
+    let cases_read = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&format!("{API}/cases/")))
+        .filter(|r| !r.path.contains("/attachments/"))
+        .count();
+    assert!(
+        cases_read <= DEFAULT_CONCURRENCY,
+        "{cases_read} cases read after the failure"
+    );
+    // What was in flight finished, in order: every deleted notification is of a dossier stored
+    // and acknowledged locally.
+    let finished = count(&requests, "DELETE", "/notifications/");
+    assert!(finished > 0, "nothing in flight was let finish");
+    for dossier in &seeded {
+        if count(&requests, "DELETE", &dossier.notification_id) > 0 {
+            let row = stored(&setup, &dossier.case_id).unwrap();
+            assert!(row.acknowledged_at.is_some());
+        }
+    }
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error.as_deref(), Some(error.message.as_str()));
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux + summary.deja_connus, 20 - finished);
+    assert_eq!(all_stored(&setup).len(), 20);
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 20);
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
