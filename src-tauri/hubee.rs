@@ -10,6 +10,12 @@
 //!   ("Il est toutefois conseillé de ne pas le faire à chaque appel", §3). The gateway may still
 //!   invalidate it earlier (WSO2 `900901`): a 401 from the API fetches one new token and replays
 //!   the call once; a second 401 means the credentials are refused.
+//! - **Safe to share between concurrent calls** (the sync pass runs several at once): the token
+//!   is replaced under an async lock held during the fetch, so calls that find it expired, or
+//!   refused by the gateway, wait for one fetch and use its token instead of each asking for
+//!   one. When that fetch fails, the calls that were waiting for it get its error rather than
+//!   trying again one after the other, so an outage of the token endpoint ends a pass after
+//!   one round of retries, not one per call in flight.
 //! - **Retries** with capped, jittered exponential backoff on what says "try again": 5xx, 429,
 //!   timeouts and dropped connections. Other 4xx are answers about the request itself and
 //!   are never retried.
@@ -28,6 +34,7 @@
 //!   exposed only where a request is built, and never part of an error or of `Debug`.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -533,7 +540,20 @@ pub struct HubeeClient {
     identity_headers: HeaderMap,
     retry: RetryPolicy,
     clock: Clock,
-    token: tokio::sync::Mutex<Option<CachedToken>>,
+    token: tokio::sync::Mutex<TokenSlot>,
+    /// `TokenSlot::fetches`, readable without waiting for the lock.
+    token_fetches: AtomicU64,
+}
+
+/// The cached token and what became of the last attempt to fetch one.
+#[derive(Default)]
+struct TokenSlot {
+    cached: Option<CachedToken>,
+    /// Fetches finished so far, successful or not: a call that sees this number change while
+    /// it waited for the lock knows a fetch was made for it.
+    fetches: u64,
+    /// The failure of the last fetch, if it failed.
+    failure: Option<HubeeError>,
 }
 
 impl fmt::Debug for HubeeClient {
@@ -592,7 +612,8 @@ impl HubeeClient {
             identity_headers,
             retry: config.retry,
             clock: config.clock,
-            token: tokio::sync::Mutex::new(None),
+            token: tokio::sync::Mutex::new(TokenSlot::default()),
+            token_fetches: AtomicU64::new(0),
         })
     }
 
@@ -836,30 +857,49 @@ impl HubeeClient {
         }
     }
 
-    /// The cached token, or a new one when none is cached or it is about to expire.
+    /// The cached token, or a new one when none is cached or it is about to expire. Concurrent
+    /// calls share one fetch, and its failure (see the module documentation).
     async fn token(&self) -> Result<SecretString, HubeeError> {
-        let mut cached = self.token.lock().await;
+        let fetches_before = self.token_fetches.load(Ordering::SeqCst);
+        let mut slot = self.token.lock().await;
         let now = (self.clock)();
-        if let Some(token) = cached.as_ref() {
+        if let Some(token) = slot.cached.as_ref() {
             if now < token.refresh_after {
                 return Ok(token.value.clone());
             }
         }
-        let fresh = self.fetch_token(now).await?;
-        let value = fresh.value.clone();
-        *cached = Some(fresh);
-        Ok(value)
+        if slot.fetches != fetches_before {
+            if let Some(failure) = &slot.failure {
+                return Err(failure.clone());
+            }
+        }
+        let fetched = self.fetch_token(now).await;
+        slot.fetches += 1;
+        self.token_fetches.store(slot.fetches, Ordering::SeqCst);
+        match fetched {
+            Ok(fresh) => {
+                let value = fresh.value.clone();
+                slot.cached = Some(fresh);
+                slot.failure = None;
+                Ok(value)
+            }
+            Err(failure) => {
+                slot.failure = Some(failure.clone());
+                Err(failure)
+            }
+        }
     }
 
     /// Drops the cached token if it is still the one the gateway refused; a call running at
     /// the same time may already have replaced it, and that new token is kept.
     async fn forget_token(&self, refused: &SecretString) {
-        let mut cached = self.token.lock().await;
-        if cached
+        let mut slot = self.token.lock().await;
+        if slot
+            .cached
             .as_ref()
             .is_some_and(|token| token.value.expose_secret() == refused.expose_secret())
         {
-            *cached = None;
+            slot.cached = None;
         }
     }
 

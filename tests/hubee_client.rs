@@ -791,3 +791,54 @@ async fn an_unreachable_hubee_is_retry_later() {
     assert_eq!(error.status(), None);
     assert!(error.message().starts_with("Hubee est injoignable"));
 }
+
+#[tokio::test]
+async fn many_concurrent_calls_share_one_token_refresh() {
+    let setup = setup().await;
+    // A slow Hubee keeps every call of the batch in flight while the token is fetched.
+    setup.sim.set_latency(Duration::from_millis(20));
+    let dossiers = seed(&setup, 12);
+    let client = client(&setup);
+    client.list_notifications(25, false).await.unwrap();
+    let all_cases =
+        || futures_util::future::join_all(dossiers.iter().map(|d| client.get_case(&d.case_id)));
+
+    // Expired on the clock: the first call to notice fetches a token, the others wait for it.
+    setup.clock.advance(SignedDuration::from_hours(1));
+    assert!(all_cases().await.iter().all(Result::is_ok));
+    assert_eq!(token_calls(&setup.sim).len(), 2);
+    assert!(setup.sim.max_in_flight() > 1);
+
+    // Refused by the gateway while the calls are under way: one replacement serves them all.
+    setup.sim.inject(Fault::ExpireAllTokens);
+    assert!(all_cases().await.iter().all(Result::is_ok));
+    assert_eq!(token_calls(&setup.sim).len(), 3);
+    for dossier in &dossiers {
+        let answered = statuses(&setup.sim, "GET", &case_path(&dossier.case_id));
+        assert_eq!(answered[answered.len() - 2..], [Some(401), Some(200)]);
+    }
+}
+
+#[tokio::test]
+async fn calls_waiting_for_a_failing_token_fetch_share_its_failure() {
+    let setup = setup().await;
+    let dossiers = seed(&setup, 6);
+    let client = client(&setup);
+    setup.sim.inject(Fault::Failing {
+        route: Route::Token,
+        times: ATTEMPTS as usize,
+        failure: Failure::Status(503),
+    });
+
+    let results =
+        futures_util::future::join_all(dossiers.iter().map(|d| client.get_case(&d.case_id))).await;
+
+    for result in results {
+        assert_eq!(result.unwrap_err().kind(), ErrorKind::RetryLater);
+    }
+    // One round of retries for all six calls, not one per call.
+    assert_eq!(token_calls(&setup.sim).len(), ATTEMPTS as usize);
+    // The next call, which waited for nothing, tries again and succeeds.
+    client.get_case(&dossiers[0].case_id).await.unwrap();
+    assert_eq!(token_calls(&setup.sim).len(), ATTEMPTS as usize + 1);
+}

@@ -1283,3 +1283,37 @@ async fn seeding_for_an_unsubscribed_commune_is_refused() {
     let dossier = fictitious_dossiers(1, 1).remove(0);
     sim.seed_formulaire_qf("11111111111111", "11111", &dossier);
 }
+
+#[tokio::test]
+async fn a_base_latency_delays_every_answer_and_in_flight_requests_are_counted() {
+    let sim = simulator(Config {
+        latency: Duration::from_millis(250),
+        ..ordered()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let token = token_for(&sim, &majastres()).await;
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(sim.max_in_flight(), 1);
+
+    // Four requests sent together are all held by the latency at the same time, and still
+    // answered as without it.
+    let started = std::time::Instant::now();
+    let path = "/notifications?maxResult=25";
+    let answers = tokio::join!(
+        get(&sim, &token, path),
+        get(&sim, &token, path),
+        get(&sim, &token, path),
+        get(&sim, &token, path)
+    );
+    let statuses = [answers.0 .0, answers.1 .0, answers.2 .0, answers.3 .0];
+    assert_eq!(statuses, [StatusCode::OK; 4]);
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    assert_eq!(sim.max_in_flight(), 4);
+
+    sim.set_latency(Duration::ZERO);
+    sim.reset_max_in_flight();
+    let (status, _) = get(&sim, &token, "/notifications").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(sim.max_in_flight(), 1);
+}

@@ -15,7 +15,10 @@ use guichet_qf::simulators::hubee::{
 };
 use guichet_qf::store::{self, Store, DATABASE_FILE};
 use guichet_qf::sync::connect::software_identity;
-use guichet_qf::sync::{close_dossier, run_pass, Decision, PassSummary, Progress};
+use guichet_qf::sync::{
+    close_dossier, run_pass, run_pass_with, Decision, PassOptions, PassSummary, Progress,
+    DEFAULT_CONCURRENCY,
+};
 use guichet_qf::vault::SecretString;
 use jiff::Timestamp;
 
@@ -1005,4 +1008,227 @@ async fn a_duplicate_notification_of_an_incomplete_dossier_counts_one_attempt() 
         .filter(|r| r.method == "GET" && r.path == case_path)
         .count();
     assert_eq!(case_reads, 1);
+}
+
+/// Every `SI_RECEIVED` that reached Hubee, accepted or refused, by case path. Those the
+/// gateway turned away with a 401 never reached it, and the client rightly sends them again.
+fn acknowledgements_sent(setup: &Setup) -> Vec<String> {
+    setup
+        .sim
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r.method == "POST"
+                && r.path.ends_with("/events")
+                && r.status != Some(401)
+                && r.body.as_deref().is_some_and(|b| b.contains("SI_RECEIVED"))
+        })
+        .map(|r| r.path)
+        .collect()
+}
+
+/// Checks that `progress` reported each batch's notifications one by one, up to its size.
+fn assert_progress_counts_up(progress: &[Progress]) {
+    let mut expected = 1;
+    for step in progress {
+        match *step {
+            Progress::Batch { .. } => expected = 1,
+            Progress::Notification { done, total } => {
+                assert_eq!(done, expected, "{progress:?}");
+                assert!(done <= total);
+                expected += 1;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn duplicates_of_one_case_are_handled_in_turn_and_acknowledged_once() {
+    let setup = setup().await;
+    setup.sim.set_latency(Duration::from_millis(3));
+    let seeded = seed(&setup, 44, 10);
+    for dossier in &seeded {
+        setup.sim.inject(Fault::DuplicateNotification {
+            case_id: dossier.case_id.clone(),
+        });
+    }
+    // Two duplicates for one of them, listed right after the original.
+    setup.sim.inject(Fault::DuplicateNotification {
+        case_id: seeded[0].case_id.clone(),
+    });
+    let client = client(&setup);
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux, 10);
+    assert_eq!(summary.deja_connus, 11);
+    assert_eq!(summary.erreurs, 0);
+    assert!(setup.sim.max_in_flight() > 1, "the pass was not concurrent");
+    assert_eq!(all_stored(&setup).len(), 10);
+    // Sent once per case, not merely accepted once: a second concurrent post would show here
+    // even though Hubee refuses it.
+    let sent = acknowledgements_sent(&setup);
+    assert_eq!(sent.len(), 10, "{sent:?}");
+    for dossier in &seeded {
+        assert_eq!(
+            sent.iter().filter(|p| p.contains(&dossier.case_id)).count(),
+            1
+        );
+    }
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn requests_overlap_by_default_and_never_with_a_concurrency_of_one() {
+    for concurrency in [DEFAULT_CONCURRENCY, 1] {
+        let setup = setup().await;
+        setup.sim.set_latency(Duration::from_millis(2));
+        let seeded = seed(&setup, 45, 60);
+        let client = client(&setup);
+        let progress = std::sync::Mutex::new(Vec::new());
+
+        let summary = run_pass_with(
+            &setup.store,
+            &client,
+            &setup.commune,
+            setup.clock.now(),
+            &|p| progress.lock().unwrap().push(p),
+            &PassOptions { concurrency },
+        )
+        .await
+        .unwrap();
+
+        assert_eq!(summary.nouveaux, 60, "concurrency {concurrency}");
+        assert_eq!(summary.lots, 3);
+        let most = setup.sim.max_in_flight();
+        if concurrency == 1 {
+            assert_eq!(most, 1);
+        } else {
+            assert!(most > 1 && most <= concurrency, "{most} in flight");
+        }
+        assert_progress_counts_up(&progress.lock().unwrap());
+        assert_eq!(all_stored(&setup).len(), 60);
+        assert_eq!(acknowledgements_sent(&setup).len(), 60);
+        for dossier in &seeded {
+            let row = stored(&setup, &dossier.case_id).unwrap();
+            assert!(row.acknowledged_at.is_some());
+            // The files keep the case's order although they were downloaded together.
+            let names = setup
+                .store
+                .read(|c| dossiers::file_names(c, row.id))
+                .unwrap();
+            let expected: Vec<String> = dossier.files.iter().map(|f| f.file_name.clone()).collect();
+            assert_eq!(names, expected);
+        }
+        // The commit still precedes the acknowledgement and the deletion of each case.
+        let requests = setup.sim.requests();
+        for dossier in &seeded {
+            let case = format!("{API}/cases/{}", dossier.case_id);
+            let post = position(&requests, "POST", &format!("{case}/events"));
+            let delete = position(
+                &requests,
+                "DELETE",
+                &format!("{API}/notifications/{}", dossier.notification_id),
+            );
+            let last_download = dossier
+                .files
+                .iter()
+                .map(|f| {
+                    position(
+                        &requests,
+                        "GET",
+                        &format!("{case}/attachments/{}", f.attachment_id),
+                    )
+                })
+                .max()
+                .unwrap();
+            assert!(last_download < post && post < delete);
+        }
+    }
+}
+
+#[tokio::test]
+async fn tokens_expiring_in_the_middle_of_a_concurrent_pass_are_replaced_once() {
+    let setup = Arc::new(setup().await);
+    setup.sim.set_latency(Duration::from_millis(5));
+    seed(&setup, 46, 40);
+    let client = Arc::new(client(&setup));
+    let task = {
+        let setup = setup.clone();
+        let client = client.clone();
+        tokio::spawn(async move { pass(&setup, &client).await })
+    };
+    while setup.sim.requests().len() < 60 && !task.is_finished() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    setup.sim.inject(Fault::ExpireAllTokens);
+
+    let summary = task.await.unwrap().unwrap();
+
+    assert_eq!(summary.nouveaux, 40);
+    assert_eq!(summary.erreurs, 0);
+    let requests = setup.sim.requests();
+    let refused = requests.iter().filter(|r| r.status == Some(401)).count();
+    assert!(refused > 0, "the tokens expired after the pass");
+    // However many calls the expiry caught in flight, one new token served them all.
+    assert_eq!(count(&requests, "POST", "/oauth2/token"), 2);
+    assert_eq!(all_stored(&setup).len(), 40);
+    assert_eq!(acknowledgements_sent(&setup).len(), 40);
+}
+
+#[tokio::test]
+async fn a_failure_in_a_concurrent_pass_starts_nothing_new_and_loses_nothing() {
+    let setup = setup().await;
+    setup.sim.set_latency(Duration::from_millis(3));
+    let seeded = seed(&setup, 47, 20);
+    let client = client(&setup);
+    // The first acknowledgement fails; it is not replayed, so the pass ends.
+    setup.sim.inject(Fault::Failing {
+        route: Route::PostEvent,
+        times: 1,
+        failure: Failure::Status(500),
+    });
+
+    let error = pass(&setup, &client).await.unwrap_err();
+
+    let requests = setup.sim.requests();
+    let cases_read = requests
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&format!("{API}/cases/")))
+        .filter(|r| !r.path.contains("/attachments/"))
+        .count();
+    assert!(
+        cases_read <= DEFAULT_CONCURRENCY,
+        "{cases_read} cases read after the failure"
+    );
+    // What was in flight finished, in order: every deleted notification is of a dossier stored
+    // and acknowledged locally.
+    let finished = count(&requests, "DELETE", "/notifications/");
+    assert!(finished > 0, "nothing in flight was let finish");
+    for dossier in &seeded {
+        if count(&requests, "DELETE", &dossier.notification_id) > 0 {
+            let row = stored(&setup, &dossier.case_id).unwrap();
+            assert!(row.acknowledged_at.is_some());
+        }
+    }
+    let health = setup
+        .store
+        .read(|c| dossiers::sync_health(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(health.last_error.as_deref(), Some(error.message.as_str()));
+
+    let summary = pass(&setup, &client).await.unwrap();
+
+    assert_eq!(summary.nouveaux + summary.deja_connus, 20 - finished);
+    assert_eq!(all_stored(&setup).len(), 20);
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 20);
+    assert!(client
+        .list_notifications(25, true)
+        .await
+        .unwrap()
+        .is_empty());
 }

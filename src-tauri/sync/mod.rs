@@ -23,18 +23,46 @@
 //! dossier is counted and the pass goes on with the others.
 //!
 //! Notifications of another démarche are never deleted: they belong to another software.
+//!
+//! ## Concurrency
+//!
+//! A new dossier costs about six round trips to Hubee (the case, three files, `SI_RECEIVED`,
+//! the DELETE) and almost no local work, so a pass spends its time waiting for answers. Within
+//! a batch, notifications are therefore handled concurrently, and so are the downloads of one
+//! case's files. [`PassOptions::concurrency`] bounds both the notifications handled at once
+//! and the requests in flight (every call waits for a slot of one semaphore, held for that call
+//! only); `1` gives back a strictly one-request-at-a-time pass. Everything runs on the pass's
+//! own task (no spawning): the store's lock is only taken inside synchronous closures, never
+//! across an `.await`, so handlers interleave only between whole transactions, and the order
+//! rule above holds for each dossier exactly as before.
+//!
+//! Notifications of the same case (a duplicate "new dossier", an event about it) are handled
+//! one after the other, in the order Hubee listed them: two handlers of one case running
+//! together could both see the case without `SI_RECEIVED` and both post it, and Hubee would
+//! refuse (or, worse, forward) the second one, since status events are not replayable. The
+//! bookkeeping that spans notifications (already seen in this pass, left incomplete in this
+//! pass, whether a batch deleted anything) is read before a batch starts and updated as each
+//! case settles, and the next batch is asked only when the whole batch has settled.
+//!
+//! When one notification fails the pass, no new one starts; those in flight finish what they
+//! began (a dossier being committed is committed and, if Hubee answers, acknowledged), then the
+//! first failure ends the pass. Progress counts notifications as they complete, so `done` only
+//! grows even though they complete out of order.
 
 pub mod connect;
 pub mod formulaire_qf;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::communes::Commune;
 use crate::dossiers::{self, NewDossier, NewFile, Saved, Statut, StoredDossier};
 use crate::error::{Error, Result};
-use crate::hubee::{Case, ErrorKind, HubeeClient, HubeeError, Notification};
+use crate::hubee::{Attachment, Case, ErrorKind, Event, HubeeClient, HubeeError, Notification};
 use crate::store::Store;
 
 /// The démarche this engine handles.
@@ -106,9 +134,30 @@ enum Outcome {
     Repeated,
 }
 
-/// One full pass for `commune` (spec §6). `Ok` when the queue was read as far as it goes (some
-/// dossiers may still be incomplete, see the summary); `Err` when Hubee could not be used, in
-/// which case the French message is also recorded in the commune's sync health.
+/// How a pass uses Hubee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PassOptions {
+    /// The most requests to Hubee in flight at once, and the most notifications handled at
+    /// once. `1` makes the pass strictly one request at a time (0 is taken as 1).
+    pub concurrency: usize,
+}
+
+/// The production concurrency: enough to hide Hubee's latency, few enough to stay a polite
+/// client of a shared public service.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+
+impl Default for PassOptions {
+    fn default() -> PassOptions {
+        PassOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
+/// One full pass for `commune` (spec §6) with the production [`PassOptions`]. `Ok` when the
+/// queue was read as far as it goes (some dossiers may still be incomplete, see the summary);
+/// `Err` when Hubee could not be used, in which case the French message is also recorded in
+/// the commune's sync health.
 pub async fn run_pass(
     store: &Store,
     client: &HubeeClient,
@@ -116,7 +165,38 @@ pub async fn run_pass(
     now: Timestamp,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PassSummary> {
-    let result = pass(store, client, commune, now, progress).await;
+    run_pass_with(
+        store,
+        client,
+        commune,
+        now,
+        progress,
+        &PassOptions::default(),
+    )
+    .await
+}
+
+/// [`run_pass`] with chosen options (the benchmark compares concurrency 1 with the default).
+pub async fn run_pass_with(
+    store: &Store,
+    client: &HubeeClient,
+    commune: &Commune,
+    now: Timestamp,
+    progress: &(dyn Fn(Progress) + Sync),
+    options: &PassOptions,
+) -> Result<PassSummary> {
+    let concurrency = options.concurrency.max(1);
+    let context = Context {
+        store,
+        hubee: Requests {
+            client,
+            slots: Semaphore::new(concurrency),
+            concurrency,
+        },
+        commune,
+        now,
+    };
+    let result = pass(&context, progress).await;
     let error = result.as_ref().err().map(|e| e.message.clone());
     let recorded = store.write(|tx| dossiers::record_pass(tx, commune.id, now, error.as_deref()));
     let summary = result?;
@@ -124,18 +204,139 @@ pub async fn run_pass(
     Ok(summary)
 }
 
-async fn pass(
-    store: &Store,
-    client: &HubeeClient,
-    commune: &Commune,
+/// What every step of a pass needs.
+struct Context<'a> {
+    store: &'a Store,
+    hubee: Requests<'a>,
+    commune: &'a Commune,
     now: Timestamp,
-    progress: &(dyn Fn(Progress) + Sync),
-) -> Result<PassSummary> {
+}
+
+/// The Hubee calls of a pass, each waiting for one of `concurrency` slots, so that the pass
+/// never has more requests in flight than its options allow, however its notifications and
+/// downloads interleave. A slot is held for one call only, never while waiting for another.
+struct Requests<'a> {
+    client: &'a HubeeClient,
+    slots: Semaphore,
+    concurrency: usize,
+}
+
+impl Requests<'_> {
+    async fn slot(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed; were it ever, calls would simply go unthrottled.
+        self.slots.acquire().await.ok()
+    }
+
+    async fn get_case(&self, case_id: &str) -> Result<Case, HubeeError> {
+        let _slot = self.slot().await;
+        self.client.get_case(case_id).await
+    }
+
+    async fn download_attachment(
+        &self,
+        case_id: &str,
+        attachment_id: &str,
+    ) -> Result<Attachment, HubeeError> {
+        let _slot = self.slot().await;
+        self.client
+            .download_attachment(case_id, attachment_id)
+            .await
+    }
+
+    async fn post_status_event(
+        &self,
+        case_id: &str,
+        new_status: &str,
+        comment: Option<&str>,
+    ) -> Result<(), HubeeError> {
+        let _slot = self.slot().await;
+        self.client
+            .post_status_event(case_id, new_status, comment, true)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_notification(&self, notification_id: &str) -> Result<(), HubeeError> {
+        let _slot = self.slot().await;
+        self.client.delete_notification(notification_id).await?;
+        Ok(())
+    }
+
+    async fn get_event(&self, case_id: &str, event_id: &str) -> Result<Event, HubeeError> {
+        let _slot = self.slot().await;
+        self.client.get_event(case_id, event_id).await
+    }
+
+    async fn patch_event_status(
+        &self,
+        case_id: &str,
+        event_id: &str,
+        status: &str,
+    ) -> Result<(), HubeeError> {
+        let _slot = self.slot().await;
+        self.client
+            .patch_event_status(case_id, event_id, status)
+            .await
+    }
+}
+
+/// The notifications of one batch about the same case, in the order Hubee listed them: they
+/// are handled one after the other (see the module documentation).
+struct Group<'n> {
+    case_id: Option<&'n str>,
+    /// Each notification, and whether this pass sees it for the first time.
+    members: Vec<(&'n Notification, bool)>,
+    /// Whether the case was left incomplete earlier in this pass.
+    incomplete_before: bool,
+}
+
+/// What the handling of a group came to: the outcomes of the notifications it handled, and the
+/// failure that ended the pass, if one did.
+struct Settled<'n> {
+    case_id: Option<&'n str>,
+    outcomes: Vec<Outcome>,
+    error: Option<Error>,
+}
+
+/// Splits a batch into groups of the same case, in the order their first notification comes.
+/// Notifications without a case id are groups of their own.
+fn group_by_case<'n>(
+    batch: &'n [Notification],
+    seen: &mut HashSet<String>,
+    incomplete_cases: &HashSet<String>,
+) -> Vec<Group<'n>> {
+    let mut groups: Vec<Group<'n>> = Vec::new();
+    let mut index_of: HashMap<&'n str, usize> = HashMap::new();
+    for notification in batch {
+        let first_time = seen.insert(notification.id.clone());
+        let case_id = notification.case_id.as_deref();
+        let existing = case_id.and_then(|case_id| index_of.get(case_id).copied());
+        match existing {
+            Some(index) => groups[index].members.push((notification, first_time)),
+            None => {
+                if let Some(case_id) = case_id {
+                    index_of.insert(case_id, groups.len());
+                }
+                groups.push(Group {
+                    case_id,
+                    members: vec![(notification, first_time)],
+                    incomplete_before: case_id.is_some_and(|c| incomplete_cases.contains(c)),
+                });
+            }
+        }
+    }
+    groups
+}
+
+async fn pass(context: &Context<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Result<PassSummary> {
     let mut summary = PassSummary::default();
     let mut seen = HashSet::new();
     let mut incomplete_cases = HashSet::new();
     loop {
-        let batch = client
+        // Nothing else is in flight between two batches: the listing needs no slot.
+        let batch = context
+            .hubee
+            .client
             .list_notifications(BATCH_SIZE, true)
             .await
             .map_err(pass_error)?;
@@ -144,44 +345,56 @@ async fn pass(
             number: summary.lots,
             size: batch.len(),
         });
-        let mut deleted_any = false;
-        for (done, notification) in batch.iter().enumerate() {
-            // A case left incomplete earlier in this pass is not tried again through a
-            // duplicate notification: an attempt counts passes, not notifications.
-            let incomplete_already = notification.event_id.is_none()
-                && notification
-                    .case_id
-                    .as_ref()
-                    .is_some_and(|case_id| incomplete_cases.contains(case_id));
-            let first_time = seen.insert(notification.id.clone());
-            let outcome = if first_time && !incomplete_already {
-                handle(store, client, commune, notification, now).await?
-            } else {
-                Outcome::Repeated
-            };
-            if let (Outcome::Incomplete, Some(case_id)) = (&outcome, &notification.case_id) {
-                incomplete_cases.insert(case_id.clone());
-            }
-            match outcome {
-                Outcome::New => summary.nouveaux += 1,
-                Outcome::Known => summary.deja_connus += 1,
-                Outcome::Incomplete => summary.incomplets += 1,
-                Outcome::Event { closed } => {
-                    summary.evenements += 1;
-                    summary.clotures += usize::from(closed);
-                }
-                Outcome::Foreign => summary.ignorees += 1,
-                Outcome::Failed => summary.erreurs += 1,
-                Outcome::Repeated => {}
-            }
-            deleted_any |= matches!(
-                outcome,
-                Outcome::New | Outcome::Known | Outcome::Event { .. }
-            );
+        let groups = group_by_case(&batch, &mut seen, &incomplete_cases);
+        let done = AtomicUsize::new(0);
+        let stopping = AtomicBool::new(false);
+        let report = || {
+            // Counted and reported in one step, without an `.await` between: `done` only grows.
+            let done = done.fetch_add(1, Ordering::SeqCst) + 1;
             progress(Progress::Notification {
-                done: done + 1,
+                done,
                 total: batch.len(),
             });
+        };
+        // Built before the stream rather than in a `map` closure, which would make the pass's
+        // future lose `Send`.
+        let handlers: Vec<_> = groups
+            .into_iter()
+            .map(|group| handle_group(context, group, &stopping, &report))
+            .collect();
+        let mut settling = stream::iter(handlers).buffer_unordered(context.hubee.concurrency);
+        let mut deleted_any = false;
+        let mut first_error = None;
+        while let Some(settled) = settling.next().await {
+            for outcome in &settled.outcomes {
+                if let (Outcome::Incomplete, Some(case_id)) = (outcome, settled.case_id) {
+                    incomplete_cases.insert(case_id.to_string());
+                }
+                match outcome {
+                    Outcome::New => summary.nouveaux += 1,
+                    Outcome::Known => summary.deja_connus += 1,
+                    Outcome::Incomplete => summary.incomplets += 1,
+                    Outcome::Event { closed } => {
+                        summary.evenements += 1;
+                        summary.clotures += usize::from(*closed);
+                    }
+                    Outcome::Foreign => summary.ignorees += 1,
+                    Outcome::Failed => summary.erreurs += 1,
+                    Outcome::Repeated => {}
+                }
+                deleted_any |= matches!(
+                    outcome,
+                    Outcome::New | Outcome::Known | Outcome::Event { .. }
+                );
+            }
+            if let Some(error) = settled.error {
+                // No new notification starts; those in flight finish what they began.
+                stopping.store(true, Ordering::SeqCst);
+                first_error.get_or_insert(error);
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
         }
         // A full batch means more may wait. But a full batch of notifications that stay on
         // Hubee (another démarche's, incomplete dossiers) would come back identical forever,
@@ -192,14 +405,50 @@ async fn pass(
     }
 }
 
+/// Handles the notifications of one case in order, until one fails the pass or the pass is
+/// stopping because another did.
+async fn handle_group<'n>(
+    context: &Context<'_>,
+    group: Group<'n>,
+    stopping: &AtomicBool,
+    report: &(dyn Fn() + Sync),
+) -> Settled<'n> {
+    let mut incomplete = group.incomplete_before;
+    let mut outcomes = Vec::with_capacity(group.members.len());
+    for (notification, first_time) in group.members {
+        if stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        // A case left incomplete earlier in this pass is not tried again through a duplicate
+        // notification: an attempt counts passes, not notifications.
+        let repeated = !first_time || (notification.event_id.is_none() && incomplete);
+        let outcome = if repeated {
+            Outcome::Repeated
+        } else {
+            match handle(context, notification).await {
+                Ok(outcome) => outcome,
+                Err(error) => {
+                    return Settled {
+                        case_id: group.case_id,
+                        outcomes,
+                        error: Some(error),
+                    }
+                }
+            }
+        };
+        incomplete |= matches!(outcome, Outcome::Incomplete);
+        report();
+        outcomes.push(outcome);
+    }
+    Settled {
+        case_id: group.case_id,
+        outcomes,
+        error: None,
+    }
+}
+
 /// Handles one notification. `Err` only for failures that end the pass.
-async fn handle(
-    store: &Store,
-    client: &HubeeClient,
-    commune: &Commune,
-    notification: &Notification,
-    now: Timestamp,
-) -> Result<Outcome> {
+async fn handle(context: &Context<'_>, notification: &Notification) -> Result<Outcome> {
     if notification.process_code != PROCESS_CODE {
         return Ok(Outcome::Foreign);
     }
@@ -208,8 +457,8 @@ async fn handle(
         return Ok(Outcome::Failed);
     };
     let result = match notification.event_id.as_deref() {
-        None => new_dossier(store, client, commune, notification, case_id, now).await,
-        Some(event_id) => event(store, client, notification, case_id, event_id, now).await,
+        None => new_dossier(context, notification, case_id).await,
+        Some(event_id) => event(context, notification, case_id, event_id).await,
     };
     match result {
         Ok(outcome) => Ok(outcome),
@@ -254,27 +503,28 @@ fn pass_error(error: HubeeError) -> Error {
 
 /// A notification with `eventId: null`: a new dossier, or one already seen.
 async fn new_dossier(
-    store: &Store,
-    client: &HubeeClient,
-    commune: &Commune,
+    context: &Context<'_>,
     notification: &Notification,
     case_id: &str,
-    now: Timestamp,
 ) -> Result<Outcome, Failure> {
+    let Context {
+        store, hubee, now, ..
+    } = context;
+    let now = *now;
     let stored = store.read(|conn| dossiers::find_by_case(conn, case_id))?;
     if let Some(stored) = stored.filter(|stored| !stored.statut.is_pending()) {
         // Already committed by an earlier pass or an earlier notification: finish what that
         // pass may not have done, then let the notification go.
         if stored.acknowledged_at.is_none() {
-            let case = client.get_case(case_id).await?;
-            acknowledge(store, client, &case, &stored, now).await?;
+            let case = hubee.get_case(case_id).await?;
+            acknowledge(context, &case, &stored).await?;
         }
-        client.delete_notification(&notification.id).await?;
+        hubee.delete_notification(&notification.id).await?;
         return Ok(Outcome::Known);
     }
 
-    let case = client.get_case(case_id).await?;
-    let new = collect(client, commune, &case).await?;
+    let case = hubee.get_case(case_id).await?;
+    let new = collect(context, &case).await?;
     let complete = new.statut == Statut::Nouveau;
     let saved = store.write(|tx| dossiers::save(tx, &new, now))?;
     let stored = store
@@ -282,12 +532,12 @@ async fn new_dossier(
         .ok_or_else(|| Failure::Pass(Error::new(crate::error::Code::Internal, LOST)))?;
     if !complete {
         if stored.attempts >= MAX_ATTEMPTS && stored.intg_error_at.is_none() {
-            report_integration_error(store, client, &case, &stored, now).await?;
+            report_integration_error(context, &case, &stored).await?;
         }
         return Ok(Outcome::Incomplete);
     }
-    acknowledge(store, client, &case, &stored, now).await?;
-    client.delete_notification(&notification.id).await?;
+    acknowledge(context, &case, &stored).await?;
+    hubee.delete_notification(&notification.id).await?;
     Ok(match saved {
         Saved::AlreadyKnown(_) => Outcome::Known,
         Saved::Inserted(_) | Saved::Updated(_) => Outcome::New,
@@ -298,12 +548,25 @@ const LOST: &str = "Le dossier enregistré est introuvable juste après son enre
                     Signalez-le au support de Guichet QF.";
 
 /// Downloads and checks the case's files and reads its JSON. Problems of a file become the
-/// dossier's statut and reason; only failures of Hubee itself are returned as errors.
-async fn collect(
-    client: &HubeeClient,
-    commune: &Commune,
-    case: &Case,
-) -> Result<NewDossier, Failure> {
+/// dossier's statut and reason; only failures of Hubee itself are returned as errors. The files
+/// are downloaded concurrently (within the pass's slots) and then looked at in the case's
+/// order, so that the stored files and the reasons keep that order.
+async fn collect(context: &Context<'_>, case: &Case) -> Result<NewDossier, Failure> {
+    let hubee = &context.hubee;
+    // The futures are built before the stream, not by a closure inside it: a closure held
+    // across an `.await` makes the pass's future lose `Send`.
+    let downloads: Vec<_> = case
+        .attachments
+        .iter()
+        .filter(|attachment| attachment.status.as_deref().unwrap_or("RECEIVED") == "RECEIVED")
+        .map(|attachment| hubee.download_attachment(&case.id, &attachment.id))
+        .collect();
+    let mut downloads: Vec<Result<Attachment, HubeeError>> = stream::iter(downloads)
+        .buffered(hubee.concurrency)
+        .collect()
+        .await;
+    downloads.reverse();
+
     let mut files = Vec::new();
     let mut waiting = Vec::new();
     let mut to_check = Vec::new();
@@ -337,7 +600,11 @@ async fn collect(
             }
             continue;
         }
-        let downloaded = match client.download_attachment(&case.id, &attachment.id).await {
+        // One download per received file, in the same order.
+        let Some(download) = downloads.pop() else {
+            continue;
+        };
+        let downloaded = match download {
             Ok(downloaded) => downloaded,
             Err(error) if error.kind() == ErrorKind::Dossier => {
                 to_check.push(error.message().to_string());
@@ -388,7 +655,7 @@ async fn collect(
         (Statut::Nouveau, Vec::new())
     };
     Ok(NewDossier {
-        commune_id: commune.id,
+        commune_id: context.commune.id,
         case_id: case.id.clone(),
         case_external_id: case.external_id.clone(),
         demande,
@@ -410,69 +677,72 @@ fn already_posted(case: &Case, status: &str) -> bool {
 
 /// Posts `SI_RECEIVED` unless the case shows an earlier pass did, and records it.
 async fn acknowledge(
-    store: &Store,
-    client: &HubeeClient,
+    context: &Context<'_>,
     case: &Case,
     stored: &StoredDossier,
-    now: Timestamp,
 ) -> Result<(), Failure> {
     let posted = ACKNOWLEDGED_STATUSES.contains(&case.status.as_str())
         || already_posted(case, "SI_RECEIVED");
     if !posted {
-        client
-            .post_status_event(&case.id, "SI_RECEIVED", None, true)
+        context
+            .hubee
+            .post_status_event(&case.id, "SI_RECEIVED", None)
             .await?;
     }
-    store.write(|tx| dossiers::mark_acknowledged(tx, stored.id, now))?;
+    context
+        .store
+        .write(|tx| dossiers::mark_acknowledged(tx, stored.id, context.now))?;
     Ok(())
 }
 
 /// Tells Hubee the dossier cannot be integrated, once; the dossier and its notification stay.
 async fn report_integration_error(
-    store: &Store,
-    client: &HubeeClient,
+    context: &Context<'_>,
     case: &Case,
     stored: &StoredDossier,
-    now: Timestamp,
 ) -> Result<(), Failure> {
     if !already_posted(case, "SI_INTG_ERROR") {
         // The reason stays local: it names the family's files.
         let comment =
             "Fichiers du dossier indisponibles, altérés ou illisibles après plusieurs relevés.";
-        client
-            .post_status_event(&case.id, "SI_INTG_ERROR", Some(comment), true)
+        context
+            .hubee
+            .post_status_event(&case.id, "SI_INTG_ERROR", Some(comment))
             .await?;
     }
-    store.write(|tx| dossiers::mark_integration_error(tx, stored.id, now))?;
+    context
+        .store
+        .write(|tx| dossiers::mark_integration_error(tx, stored.id, context.now))?;
     Ok(())
 }
 
 /// A notification about an event: formulaire-qf acknowledged one of ours (`RECEIVED`), or
 /// created one (`SENT`, its `CLOSED` after our `DONE`/`REFUSED`).
 async fn event(
-    store: &Store,
-    client: &HubeeClient,
+    context: &Context<'_>,
     notification: &Notification,
     case_id: &str,
     event_id: &str,
-    now: Timestamp,
 ) -> Result<Outcome, Failure> {
+    let hubee = &context.hubee;
     if notification.event_status.as_deref() == Some("RECEIVED") {
-        client.delete_notification(&notification.id).await?;
+        hubee.delete_notification(&notification.id).await?;
         return Ok(Outcome::Event { closed: false });
     }
-    let event = client.get_event(case_id, event_id).await?;
+    let event = hubee.get_event(case_id, event_id).await?;
     let mut closed = false;
     if event.case_new_status.as_deref() == Some("CLOSED") {
         // Recorded before the event is acknowledged, like everything else.
-        closed = store.write(|tx| dossiers::mark_closed(tx, case_id, now))?;
+        closed = context
+            .store
+            .write(|tx| dossiers::mark_closed(tx, case_id, context.now))?;
     }
     if event.status.as_deref() != Some("RECEIVED") {
-        client
+        hubee
             .patch_event_status(case_id, event_id, "RECEIVED")
             .await?;
     }
-    client.delete_notification(&notification.id).await?;
+    hubee.delete_notification(&notification.id).await?;
     Ok(Outcome::Event { closed })
 }
 

@@ -7,7 +7,9 @@
 //! `900901`, the `/teledossiers/v1` routes an SI uses with the error bodies and messages of §4,
 //! the status transitions of §7, the three files of §8, and formulaire-qf's notification job of
 //! §9. Tests drive it through `seed_formulaire_qf`, `run_osl_cycle`, `inject` and `requests`,
-//! and move time with the shared `SimClock` instead of waiting.
+//! and move time with the shared `SimClock` instead of waiting. A base latency delays every
+//! answer (it changes nothing else), and `max_in_flight` tells how many requests a client had
+//! open at once: together they let tests and the sync benchmark see concurrency.
 //!
 //! `state` holds the model and its rules without HTTP; `server` is the HTTP face;
 //! `formulaire_qf` renders a family's submission; `families` invents families.
@@ -18,6 +20,7 @@ mod server;
 mod state;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,6 +57,10 @@ pub struct Config {
     /// Refuses ids that are not UUIDs with the gateway's 400. Off by default: real Hubee ids
     /// are declared UUIDs, but official examples and fixtures contain ids that are not.
     pub validate_uuids: bool,
+    /// How long every request waits before it is handled, as a real network and gateway make
+    /// it wait: the sync engine's concurrency only shows against a Hubee that takes time to
+    /// answer. Zero by default; see also [`HubeeSimulator::set_latency`].
+    pub latency: Duration,
 }
 
 impl Default for Config {
@@ -66,6 +73,7 @@ impl Default for Config {
             transition_rules: TransitionRules::default(),
             status_mode: StatusMode::default(),
             validate_uuids: false,
+            latency: Duration::ZERO,
         }
     }
 }
@@ -173,6 +181,9 @@ impl HubeeSimulator {
         let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             hubee: Mutex::new(Hubee::new(config.transition_rules, config.status_mode)),
+            latency: Mutex::new(config.latency),
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
             config,
             faults: Mutex::new(Vec::new()),
             requests: Mutex::new(Vec::new()),
@@ -277,6 +288,24 @@ impl HubeeSimulator {
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared.requests).clone()
+    }
+
+    /// Makes every request from now on wait `latency` before it is handled.
+    pub fn set_latency(&self, latency: Duration) {
+        *lock(&self.shared.latency) = latency;
+    }
+
+    /// The largest number of requests the simulator was handling at the same time since it
+    /// started (or since [`HubeeSimulator::reset_max_in_flight`]), to check a client's
+    /// concurrency from the outside.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Starts counting [`HubeeSimulator::max_in_flight`] again from the requests in flight now.
+    pub fn reset_max_in_flight(&self) {
+        let now = self.shared.in_flight.load(Ordering::SeqCst);
+        self.shared.max_in_flight.store(now, Ordering::SeqCst);
     }
 
     /// The folder's `globalStatus` for a case (only the OSL sees folders).

@@ -1,9 +1,11 @@
 //! The HTTP face of the fake Hubee: the WSO2 token endpoint, the gateway and `/teledossiers/v1`.
 //!
 //! One middleware plays the gateway for every request: it records what the client sent (for
-//! `requests()`), applies the injected faults, and checks the bearer token before any
+//! `requests()`), counts the requests in flight, waits the base latency, applies the injected
+//! faults, and checks the bearer token before any
 //! `/teledossiers/v1` handler runs, exactly as WSO2 answers before Hubee itself sees the call.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -26,6 +28,29 @@ pub struct Shared {
     pub config: Config,
     pub faults: Mutex<Vec<(Route, usize, Failure)>>,
     pub requests: Mutex<Vec<RecordedRequest>>,
+    /// The delay every request waits before it is handled.
+    pub latency: Mutex<Duration>,
+    /// Requests being handled now, and the most there ever were at once.
+    pub in_flight: AtomicUsize,
+    pub max_in_flight: AtomicUsize,
+}
+
+/// Counts one request in flight for as long as it lives, however the handling ends (an
+/// answer, a dropped connection, a simulated hang-up).
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Locks a mutex, going on with the data if a test thread panicked while holding it.
@@ -101,6 +126,7 @@ fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let _in_flight = InFlight::enter(&shared);
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
         .await
@@ -126,6 +152,13 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let set_status = |status: StatusCode| {
         lock(&shared.requests)[index].status = Some(status.as_u16());
     };
+
+    // The base latency delays the answer and nothing else: the request is already recorded
+    // (in the order requests arrived) and is handled as usual afterwards.
+    let latency = *lock(&shared.latency);
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
 
     let failure = classify(&parts.method, &path).and_then(|route| take_failure(&shared, route));
     match failure {
