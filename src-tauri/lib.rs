@@ -14,6 +14,7 @@ pub mod endpoints;
 pub mod error;
 pub mod hubee;
 pub mod identifiers;
+pub mod journal;
 pub mod launch;
 pub mod logging;
 pub mod settings;
