@@ -12,6 +12,10 @@
 //! | `GUICHET_QF_HUBEE_AUTH_URL` | Hubee token URL for every commune (full URL) |
 //! | `GUICHET_QF_HUBEE_API_URL` | Hubee API origin for every commune (without `/teledossiers/v1`) |
 //! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
+//!
+//! Also read here from the surroundings: the local time zone (`TZ`, else the system's), for the
+//! local times of the access journal, and the user's Documents folder, where the window writes
+//! exports.
 
 use std::path::PathBuf;
 
@@ -26,6 +30,11 @@ pub struct Launch {
     pub passphrase: Option<SecretString>,
     pub log_filter: String,
     pub endpoints: Overrides,
+    /// The PC's time zone, for local times (journal export, date filters).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Where the window writes exports: the user's Documents folder, else the home folder, else
+    /// the data directory.
+    pub documents_dir: PathBuf,
 }
 
 impl Launch {
@@ -64,12 +73,18 @@ impl Launch {
             hubee_api_url: url("GUICHET_QF_HUBEE_API_URL")?,
             particulier_url: url("GUICHET_QF_PARTICULIER_URL")?,
         };
+        let time_zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+        let documents_dir = directories::UserDirs::new()
+            .map(|dirs| dirs.document_dir().unwrap_or(dirs.home_dir()).to_path_buf())
+            .unwrap_or_else(|| data_dir.clone());
         Ok(Launch {
             data_dir,
             use_os_keystore,
             passphrase,
             log_filter,
             endpoints,
+            time_zone,
+            documents_dir,
         })
     }
 
