@@ -41,13 +41,6 @@ export const PLACEHOLDER_VIEWS = {
       "Vous pourrez imprimer ici l'affiche à placer au guichet ou sur le site de la mairie : elle explique aux familles comment transmettre leur quotient familial, avec un code QR vers le formulaire national.",
     ],
   },
-  journal: {
-    title: "Journal",
-    paragraphs: [
-      "Chaque consultation du quotient familial, chaque dossier ouvert et chaque impression seront inscrits ici : par qui, quand et pour quelle démarche.",
-      "Ce journal est conservé au moins 36 mois et pourra être exporté pour le délégué à la protection des données.",
-    ],
-  },
 };
 
 /**

@@ -9,6 +9,7 @@ use crate::agents::{self, Agent, NewAgent};
 use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
+use crate::journal;
 use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
@@ -44,6 +45,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         backup_restore,
         settings_get,
         settings_update,
+        journal_list,
+        journal_verify,
+        journal_export,
     ]
 }
 
@@ -307,6 +311,47 @@ async fn settings_update(shell: State<'_, Shell>, settings: Settings) -> Reply<S
     let run = || {
         shell.administrator(Timestamp::now())?;
         settings::update(&*shell.store()?, &settings)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The access journal (`journal.rs`). Any agent at the desk may read and verify it; exporting it,
+// which takes personal data out of the application, is for an administrator. The export goes to
+// the user's Documents folder under a new name, and is journaled itself.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn journal_list(shell: State<'_, Shell>, filter: journal::Filter) -> Reply<journal::Page> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| journal::page(conn, &filter, &shell.launch.time_zone))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn journal_verify(shell: State<'_, Shell>) -> Reply<journal::Verification> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(journal::verify)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn journal_export(
+    shell: State<'_, Shell>,
+    filter: journal::Filter,
+) -> Reply<journal::Exported> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        let tz = &shell.launch.time_zone;
+        let path = journal::export_path(&shell.launch.documents_dir, now, tz);
+        journal::export_file(&*shell.store()?, &filter, &path, &agent.name, tz, now)
     };
     run().map_err(ipc)
 }

@@ -6,6 +6,7 @@ import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
+import { renderJournal } from "./journal.js";
 import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
 
 /** @typedef {import("../app.js").App} App */
@@ -199,7 +200,9 @@ export function renderShell(status, app) {
     document.title = `${label} — Guichet QF`;
     const heading = name === "parametres"
       ? renderSettings(main, context)
-      : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
+      : name === "journal"
+        ? renderJournal(main, context)
+        : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
     if (moveFocus) {
       focusHeading(heading);
     }
