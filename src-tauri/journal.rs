@@ -219,6 +219,16 @@ pub fn check(entry: &Entry) -> Result<()> {
         entry.request_id.as_deref(),
         entry.detail.as_deref(),
     ];
+    if entry
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| e.contains(['?', '#']))
+    {
+        return Err(Error::validation(
+            "Journal des accès : le point d'accès s'écrit sans paramètres (ils contiennent \
+             l'identité des personnes).",
+        ));
+    }
     for ((name, limit), value) in LIMITS.iter().zip(values) {
         let Some(value) = value else { continue };
         if value.chars().count() > *limit {
@@ -1318,6 +1328,11 @@ mod tests {
             ..Entry::new(at(0), "Paul", Action::Export)
         };
         assert!(store.write(|tx| append(tx, &multiline)).is_err());
+        let with_identity = Entry {
+            endpoint: Some("/v3/dss/quotient_familial/identite?nomNaissance=MARTIN".into()),
+            ..Entry::new(at(0), "Paul", Action::ConsultationQf)
+        };
+        assert!(store.write(|tx| append(tx, &with_identity)).is_err());
         let nobody = Entry::new(at(0), "  ", Action::Export);
         assert!(store.write(|tx| append(tx, &nobody)).is_err());
         assert_eq!(verified(&store).rows, 0);
