@@ -219,6 +219,18 @@ enum JournalCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Supprimer les lignes de plus de 36 mois (une sauvegarde est faite avant) ; jamais de
+    /// ligne plus récente
+    #[command(alias = "purger")]
+    Purge {
+        /// Supprimer les lignes antérieures à ce jour (AAAA-MM-JJ, heure locale) ; par défaut,
+        /// celles de plus de 36 mois
+        #[arg(long, value_name = "AAAA-MM-JJ")]
+        avant: Option<String>,
+        /// Dire combien de lignes seraient supprimées, sans rien supprimer
+        #[arg(long)]
+        simulation: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -1031,6 +1043,39 @@ fn journal_command(launch: &Launch, action: JournalCommand, now: Timestamp) -> R
                         .unwrap_or_else(|| "-".into()),
                 );
             }
+        }
+        JournalCommand::Purge { avant, simulation } => {
+            let cutoff = match parse_day("--avant", avant.as_deref())? {
+                Some(day) => day
+                    .to_zoned(tz.clone())
+                    .map_err(|_| Error::validation("Cette date n'est pas valable."))?
+                    .timestamp(),
+                None => journal::retention_limit(now)?,
+            };
+            journal::check_cutoff(cutoff, now)?;
+            let count = store.read(|conn| journal::purgeable(conn, cutoff))?;
+            let day = cutoff.to_zoned(tz.clone()).strftime("%d/%m/%Y");
+            if simulation || count == 0 {
+                println!(
+                    "{count} ligne(s) du journal des accès antérieure(s) au {day} \
+                     {}.",
+                    if simulation {
+                        "seraient supprimées"
+                    } else {
+                        "à supprimer : rien à faire"
+                    }
+                );
+                return Ok(());
+            }
+            let backup = backup::create(&store, backup::BackupKind::Safety, now)?;
+            let deleted = store.write(|tx| {
+                journal::purge_older_than(tx, cutoff, now, journal::AGENT_COMMAND_LINE)
+            })?;
+            println!(
+                "{deleted} ligne(s) du journal des accès antérieure(s) au {day} supprimée(s) ; \
+                 la purge est inscrite au journal. Sauvegarde faite avant : {}.",
+                backup.name
+            );
         }
     }
     Ok(())

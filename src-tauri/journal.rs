@@ -761,6 +761,35 @@ pub fn retention_limit(now: Timestamp) -> Result<Timestamp> {
         .map_err(|error| Error::new(Code::Internal, "Date hors limites.").with_source(error))
 }
 
+/// Refuses a purge limit younger than [`RETENTION_MONTHS`] before `now`.
+pub fn check_cutoff(cutoff: Timestamp, now: Timestamp) -> Result<()> {
+    let limit = retention_limit(now)?;
+    if cutoff > limit {
+        return Err(Error::validation(format!(
+            "Le journal des accès est conservé au moins {RETENTION_MONTHS} mois : seules les \
+             lignes antérieures au {} peuvent être supprimées.",
+            limit.strftime("%d/%m/%Y")
+        )));
+    }
+    Ok(())
+}
+
+/// How many rows [`purge_older_than`] would delete for `cutoff` (the dry run).
+pub fn purgeable(conn: &Connection, cutoff: Timestamp) -> Result<usize> {
+    let first_kept: Option<i64> = conn.query_row(
+        "SELECT MIN(id) FROM journal WHERE at >= ?1",
+        [format_at(cutoff)],
+        |row| row.get(0),
+    )?;
+    let count: i64 = match first_kept {
+        Some(id) => conn.query_row("SELECT COUNT(*) FROM journal WHERE id < ?1", [id], |row| {
+            row.get(0)
+        })?,
+        None => conn.query_row("SELECT COUNT(*) FROM journal", [], |row| row.get(0))?,
+    };
+    Ok(usize::try_from(count).unwrap_or(0))
+}
+
 /// Deletes the oldest rows, those before `cutoff`, and records the purge as a journal row by
 /// `agent`. Refuses a `cutoff` younger than 36 months before `now` and a journal that does not
 /// verify. Returns the number of rows deleted. Make a backup before calling it.
@@ -770,14 +799,7 @@ pub fn purge_older_than(
     now: Timestamp,
     agent: &str,
 ) -> Result<usize> {
-    let limit = retention_limit(now)?;
-    if cutoff > limit {
-        return Err(Error::validation(format!(
-            "Le journal des accès est conservé au moins {RETENTION_MONTHS} mois : seules les \
-             lignes antérieures au {} peuvent être supprimées.",
-            limit.strftime("%d/%m/%Y")
-        )));
-    }
+    check_cutoff(cutoff, now)?;
     let verification = verify(tx)?;
     if !verification.intact {
         return Err(Error::new(
@@ -1376,6 +1398,7 @@ mod tests {
         assert!(error.message.contains("36 mois"), "{}", error.message);
 
         let cutoff = retention_limit(now).unwrap();
+        assert_eq!(store.read(|conn| purgeable(conn, cutoff)).unwrap(), 3);
         let deleted = store
             .write(|tx| purge_older_than(tx, cutoff, now, AGENT_SYSTEM))
             .unwrap();

@@ -153,3 +153,38 @@ fn the_journal_refuses_edits_without_tampering() {
         .is_err());
     assert!(conn.execute("DELETE FROM journal", []).is_err());
 }
+
+#[test]
+fn purge_never_touches_the_last_36_months() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("journal.csv");
+    assert_ok(&run(
+        dir.path(),
+        &["journal", "export", "--out", csv.to_str().unwrap()],
+    ));
+    let output = run(dir.path(), &["journal", "purge", "--avant", "2099-01-01"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("au moins 36 mois"),
+        "{}",
+        stderr(&output)
+    );
+
+    let output = run(dir.path(), &["journal", "purge", "--simulation"]);
+    assert_ok(&output);
+    assert!(
+        stdout(&output).starts_with("0 ligne(s)"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(dir.path(), &["journal", "purger"]);
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("rien à faire"),
+        "{}",
+        stdout(&output)
+    );
+    let output = run(dir.path(), &["journal", "verify"]);
+    assert_ok(&output);
+    assert!(stdout(&output).contains("1 ligne(s) vérifiée(s)"));
+}
