@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::agents::{self, NewAgent, Role};
 use crate::communes::{self, Environment, NewCommune};
 use crate::error::{Code, Error, Result};
+use crate::journal;
 use crate::launch::Launch;
 use crate::store::{self, backup, Store};
 use crate::vault::{self, SecretKind, SecretString};
@@ -72,6 +73,11 @@ enum Command {
     Dossier {
         #[command(subcommand)]
         action: DossierAction,
+    },
+    /// Vérifier, consulter et exporter le journal des accès (conservé au moins 36 mois)
+    Journal {
+        #[command(subcommand)]
+        action: JournalCommand,
     },
     /// Lancer les simulateurs de Hubee et d'API Particulier (données fictives), jusqu'à Ctrl+C
     Simulateur {
@@ -184,6 +190,67 @@ enum DossierAction {
         #[arg(long)]
         message: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum JournalCommand {
+    /// Vérifier que le journal n'a pas été modifié (chaîne d'empreintes) ; code de sortie 1
+    /// et numéro de la première ligne altérée sinon
+    #[command(alias = "verifier")]
+    Verify,
+    /// Exporter le journal en CSV (tableur, « ; »), pour le délégué à la protection des données
+    #[command(alias = "exporter")]
+    Export {
+        /// Fichier CSV à écrire
+        #[arg(long, value_name = "FICHIER")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        filtre: JournalFilterArgs,
+    },
+    /// Lister les lignes du journal, de la plus récente à la plus ancienne
+    #[command(alias = "liste")]
+    List {
+        #[command(flatten)]
+        filtre: JournalFilterArgs,
+        /// Nombre de lignes au plus (50 par défaut)
+        #[arg(long, default_value_t = 50, hide_default_value = true)]
+        nombre: usize,
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Supprimer les lignes de plus de 36 mois (une sauvegarde est faite avant) ; jamais de
+    /// ligne plus récente
+    #[command(alias = "purger")]
+    Purge {
+        /// Supprimer les lignes antérieures à ce jour (AAAA-MM-JJ, heure locale) ; par défaut,
+        /// celles de plus de 36 mois
+        #[arg(long, value_name = "AAAA-MM-JJ")]
+        avant: Option<String>,
+        /// Dire combien de lignes seraient supprimées, sans rien supprimer
+        #[arg(long)]
+        simulation: bool,
+    },
+}
+
+#[derive(clap::Args)]
+struct JournalFilterArgs {
+    /// Premier jour inclus (AAAA-MM-JJ, heure locale)
+    #[arg(long, value_name = "AAAA-MM-JJ")]
+    depuis: Option<String>,
+    /// Dernier jour inclus (AAAA-MM-JJ, heure locale)
+    #[arg(long, value_name = "AAAA-MM-JJ")]
+    jusqu_au: Option<String>,
+    /// SIRET de la commune
+    #[arg(long, value_name = "SIRET")]
+    commune: Option<String>,
+    /// Nom de l'agent, tel qu'il est écrit dans le journal
+    #[arg(long, value_name = "NOM")]
+    agent: Option<String>,
+    /// Action : dossier-ouvert, famille-consultee, consultation-qf, export, impression,
+    /// jeton-enregistre, jeton-compromis ou purge
+    #[arg(long, value_enum, hide_possible_values = true)]
+    action: Option<journal::Action>,
 }
 
 #[derive(Subcommand)]
@@ -331,6 +398,7 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Sync { commune } => sync(launch, commune.as_deref(), now),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Dossier { action } => decide(launch, action, now),
+        Command::Journal { action } => journal_command(launch, action, now),
         Command::Simulateur {
             hubee_port,
             particulier_port,
@@ -876,5 +944,139 @@ fn decide(launch: &Launch, action: DossierAction, now: Timestamp) -> Result<()> 
         reference,
         decided.statut.label()
     );
+    Ok(())
+}
+
+/// Parses a day typed as `AAAA-MM-JJ`.
+fn parse_day(option: &str, value: Option<&str>) -> Result<Option<jiff::civil::Date>> {
+    value
+        .map(|text| {
+            text.trim().parse().map_err(|_| {
+                Error::validation(format!(
+                    "La date de {option} « {text} » n'est pas comprise : écrivez-la AAAA-MM-JJ \
+                     (par exemple 2026-01-31)."
+                ))
+            })
+        })
+        .transpose()
+}
+
+fn journal_filter(store: &Store, args: &JournalFilterArgs) -> Result<journal::Filter> {
+    let commune_id = match args.commune.as_deref() {
+        Some(siret) => Some(store.read(|conn| communes::resolve(conn, Some(siret)))?.id),
+        None => None,
+    };
+    Ok(journal::Filter {
+        agent: args.agent.clone(),
+        action: args.action,
+        commune_id,
+        from: parse_day("--depuis", args.depuis.as_deref())?,
+        to: parse_day("--jusqu-au", args.jusqu_au.as_deref())?,
+        before_id: None,
+    })
+}
+
+fn journal_command(launch: &Launch, action: JournalCommand, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    let tz = &launch.time_zone;
+    match action {
+        JournalCommand::Verify => {
+            let outcome = store.read(journal::verify)?;
+            if !outcome.intact {
+                return Err(Error::new(
+                    Code::Conflict,
+                    format!(
+                        "Le journal des accès a été altéré à la ligne {} : {}",
+                        outcome.broken_row.unwrap_or_default(),
+                        outcome.reason.unwrap_or_default()
+                    ),
+                ));
+            }
+            if outcome.rows == 0 {
+                println!("Journal des accès intact : aucune ligne.");
+            } else {
+                println!(
+                    "Journal des accès intact : {} ligne(s) vérifiée(s), n° {} à {}.\n\
+                     Empreinte de la dernière ligne : {}\n\
+                     Notez-la : elle permettra de montrer plus tard que rien n'a été modifié \
+                     jusqu'à cette ligne.",
+                    outcome.rows, outcome.first_id, outcome.last_id, outcome.head_hash
+                );
+            }
+        }
+        JournalCommand::Export { out, filtre } => {
+            let filter = journal_filter(&store, &filtre)?;
+            let exported =
+                journal::export_file(&store, &filter, &out, journal::AGENT_COMMAND_LINE, tz, now)?;
+            println!(
+                "Journal des accès exporté : {} ligne(s) dans « {} ».\n\
+                 Ce fichier contient des données personnelles : transmettez-le seulement au \
+                 délégué à la protection des données ou à un contrôleur, puis supprimez-le.",
+                exported.rows, exported.path
+            );
+        }
+        JournalCommand::List {
+            filtre,
+            nombre,
+            json,
+        } => {
+            let filter = journal_filter(&store, &filtre)?;
+            let rows = store.read(|conn| journal::list(conn, &filter, tz, nombre))?;
+            if json {
+                return print_json(&rows);
+            }
+            if rows.is_empty() {
+                println!("Aucune ligne dans le journal des accès.");
+            }
+            for row in rows {
+                let local = row.at.to_zoned(tz.clone()).strftime("%d/%m/%Y %H:%M:%S");
+                println!(
+                    "{}\t{local}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id,
+                    row.agent,
+                    row.action.label(),
+                    row.commune_name.as_deref().unwrap_or("-"),
+                    row.reference.as_deref().unwrap_or("-"),
+                    row.motif.as_deref().unwrap_or("-"),
+                    row.http_status
+                        .map(|status| status.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                );
+            }
+        }
+        JournalCommand::Purge { avant, simulation } => {
+            let cutoff = match parse_day("--avant", avant.as_deref())? {
+                Some(day) => day
+                    .to_zoned(tz.clone())
+                    .map_err(|_| Error::validation("Cette date n'est pas valable."))?
+                    .timestamp(),
+                None => journal::retention_limit(now)?,
+            };
+            journal::check_cutoff(cutoff, now)?;
+            let count = store.read(|conn| journal::purgeable(conn, cutoff))?;
+            let day = cutoff.to_zoned(tz.clone()).strftime("%d/%m/%Y");
+            if simulation || count == 0 {
+                println!(
+                    "{count} ligne(s) du journal des accès antérieure(s) au {day} \
+                     {}.",
+                    if simulation {
+                        "seraient supprimées"
+                    } else {
+                        "à supprimer : rien à faire"
+                    }
+                );
+                return Ok(());
+            }
+            let backup = backup::create(&store, backup::BackupKind::Safety, now)?;
+            let deleted = store.write(|tx| {
+                journal::purge_older_than(tx, cutoff, now, journal::AGENT_COMMAND_LINE)
+            })?;
+            println!(
+                "{deleted} ligne(s) du journal des accès antérieure(s) au {day} supprimée(s) ; \
+                 la purge est inscrite au journal. Sauvegarde faite avant : {}.",
+                backup.name
+            );
+        }
+    }
     Ok(())
 }

@@ -26,6 +26,7 @@ use ts_rs::TS;
 
 use crate::dossiers::{self, Statut, StoredDossier};
 use crate::error::{Code, Error, Result};
+use crate::journal;
 use crate::store::Store;
 use crate::sync::formulaire_qf::{self, Personne};
 
@@ -445,12 +446,23 @@ pub fn open(store: &Store, id: i64, reader: &Reader, now: Timestamp) -> Result<D
     })
 }
 
+/// The journal row of an opening: who, when, which dossier (its reference, never a name).
 fn journal_opening(
-    _tx: &Transaction<'_>,
-    _dossier: &StoredDossier,
-    _reader: &Reader,
-    _now: Timestamp,
+    tx: &Transaction<'_>,
+    dossier: &StoredDossier,
+    reader: &Reader,
+    now: Timestamp,
 ) -> Result<()> {
+    let mut entry = journal::Entry::new(now, reader.agent.clone(), journal::Action::DossierOuvert);
+    entry.commune_id = Some(dossier.commune_id);
+    entry.reference = Some(
+        dossier
+            .reference
+            .clone()
+            .unwrap_or_else(|| format!("dossier Hubee {}", dossier.case_id)),
+    );
+    entry.motif = Some("consultation d'un dossier reçu par Hubee".into());
+    journal::append(tx, &entry)?;
     Ok(())
 }
 
@@ -734,6 +746,17 @@ mod tests {
         let again = open(&store, helene, &reader, Timestamp::UNIX_EPOCH).unwrap();
         assert_eq!(again.row.statut, Statut::Traite);
         assert!(!again.closable);
+        // Each opening is in the access journal, with the reference and not the family's name.
+        let rows = store
+            .read(|c| journal::list(c, &journal::Filter::default(), &jiff::tz::TimeZone::UTC, 10))
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        for row in &rows {
+            assert_eq!(row.action, journal::Action::DossierOuvert);
+            assert_eq!(row.agent, "Agent");
+            assert_eq!(row.reference.as_deref(), Some("00000000CASE1"));
+        }
+        assert!(store.read(journal::verify).unwrap().intact);
     }
 
     #[test]

@@ -13,6 +13,10 @@
 //! | `GUICHET_QF_HUBEE_API_URL` | Hubee API origin for every commune (without `/teledossiers/v1`) |
 //! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
 //! | `GUICHET_QF_DEMO_ARRIVAL_SECONDS` | seconds between two fictitious dossiers in the demonstration (60) |
+//!
+//! Also read here from the surroundings: the local time zone (`TZ`, else the system's), for the
+//! local times of the access journal, and the user's Documents folder, where the window writes
+//! exports.
 
 use std::path::PathBuf;
 
@@ -29,6 +33,11 @@ pub struct Launch {
     pub endpoints: Overrides,
     /// How often a fictitious family sends the form during the demonstration.
     pub demo_arrival_period: std::time::Duration,
+    /// The PC's time zone, for local times (journal export, date filters).
+    pub time_zone: jiff::tz::TimeZone,
+    /// Where the window writes exports: the user's Documents folder, else the home folder, else
+    /// the data directory.
+    pub documents_dir: PathBuf,
 }
 
 /// A new fictitious dossier every minute in the demonstration, unless the launch says otherwise.
@@ -84,6 +93,10 @@ impl Launch {
                 })?,
             _ => DEFAULT_DEMO_ARRIVAL_SECONDS,
         };
+        let time_zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
+        let documents_dir = directories::UserDirs::new()
+            .map(|dirs| dirs.document_dir().unwrap_or(dirs.home_dir()).to_path_buf())
+            .unwrap_or_else(|| data_dir.clone());
         Ok(Launch {
             data_dir,
             use_os_keystore,
@@ -91,6 +104,8 @@ impl Launch {
             log_filter,
             endpoints,
             demo_arrival_period: std::time::Duration::from_secs(demo_arrival_seconds),
+            time_zone,
+            documents_dir,
         })
     }
 

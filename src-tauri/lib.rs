@@ -15,6 +15,7 @@ pub mod error;
 pub mod hubee;
 pub mod identifiers;
 pub mod inbox;
+pub mod journal;
 pub mod launch;
 pub mod logging;
 pub mod settings;

@@ -805,5 +805,67 @@ async fn the_demonstration_inbox_shows_dossiers_as_the_simulator_creates_them() 
     let found = inbox_ids(&client).await;
     assert!(found.contains(newest), "{found:?} should contain {newest}");
 
+    // The opening is in the access journal, under the demonstration agent's name.
+    click(&client, "#nav-journal").await;
+    let journal = wait_text(&client, "#journal-table", "the opening", |t| {
+        t.contains("Dossier ouvert")
+    })
+    .await;
+    assert!(journal.contains("Agent de démonstration"), "{journal:?}");
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_journal_view_verifies_the_chain_and_journals_its_own_export() {
+    let Some((_driver, client)) = start_app("journal").await else {
+        return;
+    };
+    fill_wizard_and_finish(&client, VALID_SIRET).await;
+    wait_for_shell(&client).await;
+    click(&client, "#nav-journal").await;
+    wait_text(&client, "#view-heading", "the Journal heading", |t| {
+        t == "Journal des accès"
+    })
+    .await;
+    wait_text(&client, "#journal-list", "the empty journal", |t| {
+        t.contains("Aucune ligne")
+    })
+    .await;
+    click(&client, "#journal-verify").await;
+    wait_text(&client, "#journal-verify-result", "the intact chain", |t| {
+        t.contains("intact")
+    })
+    .await;
+
+    // The export asks first (personal data), writes to the Documents folder and says where.
+    click(&client, "#journal-export").await;
+    click(&client, "dialog button[data-action=\"confirm\"]").await;
+    let status = wait_text(&client, "#journal-status", "the export's path", |t| {
+        t.contains("Journal exporté")
+    })
+    .await;
+    let start = status.find("dans le fichier ").expect("the path is given") + 16;
+    let end = status.find(".csv").expect("a CSV file") + 4;
+    let path = PathBuf::from(&status[start..end]);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::fs::remove_file(&path).expect("the test's export removed");
+    assert!(
+        bytes.starts_with("\u{feff}N°;".as_bytes()),
+        "a CSV for French spreadsheets"
+    );
+
+    // The export is the journal's first row, by the agent at the desk, and the chain holds.
+    let table = wait_text(&client, "#journal-table", "the export row", |t| {
+        t.contains("Export")
+    })
+    .await;
+    assert!(table.contains(AGENT_NAME), "{table:?}");
+    click(&client, "#journal-verify").await;
+    wait_text(&client, "#journal-verify-result", "one verified row", |t| {
+        t.contains("1 ligne vérifiée")
+    })
+    .await;
+
     client.close().await.expect("closing the WebDriver session");
 }

@@ -19,6 +19,10 @@
 /** @typedef {import("./bindings/InboxPage").InboxPage} InboxPage */
 /** @typedef {import("./bindings/DossierDetail").DossierDetail} DossierDetail */
 /** @typedef {import("./bindings/SyncState").SyncState} SyncState */
+/** @typedef {import("./bindings/JournalFilter").JournalFilter} JournalFilter */
+/** @typedef {import("./bindings/JournalPage").JournalPage} JournalPage */
+/** @typedef {import("./bindings/JournalVerification").JournalVerification} JournalVerification */
+/** @typedef {import("./bindings/JournalExport").JournalExport} JournalExport */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -276,3 +280,25 @@ export const syncNow = () => call("sync_now");
 export function onSyncState(handler) {
   return window.__TAURI__.event.listen("sync-state", (event) => handler(/** @type {SyncState} */ (event.payload)));
 }
+
+/**
+ * One page of the access journal, newest first, with the agent names to
+ * filter on. Set `before_id` to the last row's id for the next page.
+ * @param {JournalFilter} filter
+ * @returns {Promise<JournalPage>}
+ */
+export const journalList = (filter) => call("journal_list", { filter });
+
+/**
+ * Recomputes the journal's hash chain.
+ * @returns {Promise<JournalVerification>}
+ */
+export const journalVerify = () => call("journal_verify");
+
+/**
+ * Writes the rows matching the filter as CSV in the user's Documents folder
+ * (administrators only); the export is journaled itself.
+ * @param {JournalFilter} filter
+ * @returns {Promise<JournalExport>}
+ */
+export const journalExport = (filter) => call("journal_export", { filter });

@@ -6,6 +6,7 @@
 /** @typedef {import("./bindings/SecretKind").SecretKind} SecretKind */
 /** @typedef {import("./bindings/BackupKind").BackupKind} BackupKind */
 /** @typedef {import("./bindings/Role").Role} Role */
+/** @typedef {import("./bindings/JournalAction").JournalAction} JournalAction */
 
 /** @type {Record<Environment, string>} */
 export const ENVIRONMENT_LABELS = {
@@ -41,6 +42,21 @@ export const ROLE_LABELS = {
   administrateur: "Administrateur",
 };
 
+/**
+ * The actions of the access journal, in the order the filter lists them.
+ * @type {Record<JournalAction, string>}
+ */
+export const JOURNAL_ACTION_LABELS = {
+  consultation_qf: "Consultation du QF (API Particulier)",
+  dossier_ouvert: "Dossier ouvert",
+  famille_consultee: "Dossier famille consulté",
+  impression: "Impression",
+  export: "Export",
+  jeton_enregistre: "Jeton API Particulier enregistré",
+  jeton_compromis: "Jeton API Particulier déclaré compromis",
+  purge: "Purge des lignes de plus de 36 mois",
+};
+
 /** @param {number} n */
 const pad = (n) => String(n).padStart(2, "0");
 
@@ -58,6 +74,18 @@ export function formatDateTime(iso) {
   }
   const day = `${pad(date.getDate())}/${pad(date.getMonth() + 1)}/${date.getFullYear()}`;
   return `${day} à ${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/**
+ * Like formatDateTime, with the seconds: "22/11/2026 à 14:05:32".
+ * @param {string} iso
+ */
+export function formatDateTimeSeconds(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) {
+    return iso;
+  }
+  return `${formatDateTime(iso)}:${pad(date.getSeconds())}`;
 }
 
 const sizeFormat = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 1 });

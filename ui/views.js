@@ -12,7 +12,7 @@ import { h } from "./dom.js";
  * @property {string[]} paragraphs
  */
 
-/** @type {Record<"recherche" | "familles" | "affiche" | "journal", Placeholder>} */
+/** @type {Record<"recherche" | "familles" | "affiche", Placeholder>} */
 export const PLACEHOLDER_VIEWS = {
   recherche: {
     title: "Recherche QF",
@@ -32,13 +32,6 @@ export const PLACEHOLDER_VIEWS = {
     title: "Affiche",
     paragraphs: [
       "Vous pourrez imprimer ici l'affiche à placer au guichet ou sur le site de la mairie : elle explique aux familles comment transmettre leur quotient familial, avec un code QR vers le formulaire national.",
-    ],
-  },
-  journal: {
-    title: "Journal",
-    paragraphs: [
-      "Chaque consultation du quotient familial, chaque dossier ouvert et chaque impression seront inscrits ici : par qui, quand et pour quelle démarche.",
-      "Ce journal est conservé au moins 36 mois et pourra être exporté pour le délégué à la protection des données.",
     ],
   },
 };

@@ -11,6 +11,7 @@ use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
+use crate::journal;
 use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
@@ -54,6 +55,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         dossier_decide,
         sync_states,
         sync_now,
+        journal_list,
+        journal_verify,
+        journal_export,
     ]
 }
 
@@ -417,6 +421,47 @@ async fn sync_now(shell: State<'_, Shell>) -> Reply<()> {
         shell.agent(Timestamp::now())?;
         shell.poller.request();
         Ok(())
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The access journal (`journal.rs`). Any agent at the desk may read and verify it; exporting it,
+// which takes personal data out of the application, is for an administrator. The export goes to
+// the user's Documents folder under a new name, and is journaled itself.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn journal_list(shell: State<'_, Shell>, filter: journal::Filter) -> Reply<journal::Page> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| journal::page(conn, &filter, &shell.launch.time_zone))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn journal_verify(shell: State<'_, Shell>) -> Reply<journal::Verification> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(journal::verify)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn journal_export(
+    shell: State<'_, Shell>,
+    filter: journal::Filter,
+) -> Reply<journal::Exported> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        let tz = &shell.launch.time_zone;
+        let path = journal::export_path(&shell.launch.documents_dir, now, tz);
+        journal::export_file(&*shell.store()?, &filter, &path, &agent.name, tz, now)
     };
     run().map_err(ipc)
 }

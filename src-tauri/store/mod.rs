@@ -36,6 +36,7 @@ pub const DATABASE_FILE: &str = "guichet-qf.sqlite3";
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_dossiers.sql"),
+    include_str!("migrations/0003_journal.sql"),
 ];
 
 /// The schema version this build writes.

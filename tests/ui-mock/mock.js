@@ -17,6 +17,7 @@
       { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
     ],
     settings: { idle_lock_minutes: 15 },
+    journal: [],
     agent: null,
     vaultUnlocked: params.get("vault") !== "locked",
     state: "ready",
@@ -157,7 +158,81 @@
       db.settings = { ...settings };
       return db.settings;
     },
+    journal_list: ({ filter }) => {
+      const rows = db.journal
+        .filter((r) => (!filter.agent || r.agent === filter.agent) && (!filter.action || r.action === filter.action))
+        .filter((r) => !filter.before_id || r.id < filter.before_id)
+        .slice()
+        .reverse();
+      return { rows: rows.slice(0, 200), more: rows.length > 200, agents: [...new Set(db.journal.map((r) => r.agent))].sort() };
+    },
+    journal_verify: () => ({
+      intact: true,
+      rows: db.journal.length,
+      first_id: 1,
+      last_id: db.journal.length,
+      head_hash: "3f1c".padEnd(64, "0"),
+      broken_row: null,
+      reason: null,
+    }),
+    journal_export: ({ filter }) => {
+      const denied = needAdmin();
+      if (denied) return fail(denied.code, denied.message);
+      const rows = db.journal.length;
+      journalRow(db.agent.name, "export", { detail: `Journal des accès : ${rows} ligne(s)`, commune_id: filter.commune_id });
+      return { path: "/home/mairie/Documents/journal-des-acces-2026-11-23-0946.csv", rows };
+    },
   };
+
+  function journalRow(agent, action, extra = {}) {
+    const row = {
+      id: db.journal.length + 1,
+      at: now(),
+      agent,
+      commune_id: null,
+      commune_siret: null,
+      commune_name: null,
+      action,
+      motif: null,
+      reference: null,
+      endpoint: null,
+      recipient: null,
+      http_status: null,
+      api_code: null,
+      request_id: null,
+      detail: null,
+      prev_hash: "0".repeat(64),
+      hash: "0".repeat(64),
+      ...extra,
+    };
+    db.journal.push(row);
+    return row;
+  }
+  for (let i = 0; i < 12; i++) {
+    journalRow(i % 3 === 0 ? "Paul Martin" : "Émilie Durand", i % 4 === 3 ? "dossier_ouvert" : "consultation_qf", {
+      commune_id: 1,
+      commune_name: "Majastres",
+      commune_siret: "21040107100019",
+      motif: "inscription cantine",
+      reference: `FAM-${1000 + i}`,
+      endpoint: "/v3/dss/quotient_familial/identite",
+      recipient: "21040107100019",
+      http_status: i === 5 ? 404 : 200,
+      api_code: i === 5 ? "37001" : null,
+      request_id: "4e0a1b2c-1d2e-4f30-8a41-5b6c7d8e9f00",
+    });
+  }
+
+  // ?view=journal opens that view once the shell is up (for screenshots).
+  const view = params.get("view");
+  if (view) {
+    const open = () => {
+      const link = document.getElementById(`nav-${view}`);
+      if (link) link.click();
+      else setTimeout(open, 50);
+    };
+    setTimeout(open, 50);
+  }
 
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {

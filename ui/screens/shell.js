@@ -6,6 +6,7 @@ import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
+import { renderJournal } from "./journal.js";
 import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
 import { renderInbox } from "./inbox.js";
 import { watchSync } from "../sync.js";
@@ -232,6 +233,8 @@ export function renderShell(status, app) {
       ? renderSettings(main, context)
       : name === "dossiers"
         ? renderInbox(main, context)
+      : name === "journal"
+        ? renderJournal(main, context)
         : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
     if (moveFocus) {
       focusHeading(heading);
