@@ -530,6 +530,23 @@ mod tests {
     }
 
     #[test]
+    fn a_pass_is_due_once_the_interval_has_passed_since_the_last_attempt() {
+        let at = |second: i64| Timestamp::from_second(1_795_000_000 + second).unwrap();
+        assert!(SyncHealth::default().due(10, at(0)), "never polled");
+        let health = SyncHealth {
+            last_attempt: Some(at(0)),
+            last_success: None,
+            last_error: Some("Hubee ne répond pas.".into()),
+        };
+        assert!(!health.due(10, at(599)));
+        assert!(health.due(10, at(600)), "a failed attempt is retried too");
+        assert!(
+            health.due(10, at(-60)),
+            "a clock set back must not stop polling"
+        );
+    }
+
+    #[test]
     fn saving_is_idempotent_on_the_case_id() {
         let (_dir, store, commune) = setup();
         let now = Timestamp::from_second(1_795_000_000).unwrap();

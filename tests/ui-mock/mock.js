@@ -16,7 +16,7 @@
       { name: "guichet-qf-2026-11-20T18-00-00Z-auto.sqlite", created_at: "2026-11-20T18:00:00Z", kind: "auto", size_bytes: 1_245_184 },
       { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
     ],
-    settings: { idle_lock_minutes: 15 },
+    settings: { idle_lock_minutes: 15, sync_interval_minutes: 10 },
     journal: [],
     agent: null,
     vaultUnlocked: params.get("vault") !== "locked",
@@ -155,6 +155,8 @@
     settings_update: ({ settings }) => {
       if (settings.idle_lock_minutes < 1 || settings.idle_lock_minutes > 240)
         return fail("validation", "Le délai de verrouillage doit être compris entre 1 et 240 minutes.");
+      if (settings.sync_interval_minutes < 1 || settings.sync_interval_minutes > 1440)
+        return fail("validation", "L'intervalle entre deux relevés Hubee doit être compris entre 1 et 1 440 minutes (24 heures).");
       db.settings = { ...settings };
       return db.settings;
     },
@@ -183,6 +185,102 @@
       return { path: "/home/mairie/Documents/journal-des-acces-2026-11-23-0946.csv", rows };
     },
   };
+
+  // The inbox: a few dossiers, two of them from the same family.
+  const dossier = (id, nom, prenoms, valeur, statut, minutesAgo, extra = {}) => ({
+    id,
+    reference: `R${String(id).padStart(2, "0")}7XK2P9QZB4`.slice(0, 13),
+    external_id: null,
+    statut,
+    reason: null,
+    nom,
+    prenoms,
+    quotient: { fournisseur: "CNAF", valeur, annee: 2026, mois: 10 },
+    nb_enfants: 2,
+    recu_le: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    famille_rang: 0,
+    famille_taille: 1,
+    ...extra,
+  });
+  db.dossiers = [
+    dossier(41, "LEFÈVRE", "Élodie Cécile", 642, "nouveau", 12, { famille_taille: 2 }),
+    dossier(37, "LEFÈVRE", "Élodie Cécile", 598, "refuse", 60 * 24 * 20, { famille_rang: 1, famille_taille: 2 }),
+    dossier(40, "N'DIAYE", "Anaïs", null, "nouveau", 45),
+    dossier(39, "MARTIN", "Zoé", 1210, "a_verifier", 90, { reason: "Le fichier « FormulaireQF.json » n'est pas un JSON lisible." }),
+    dossier(38, "DA SILVA", "Inès", 431, "traite", 60 * 24 * 3),
+  ];
+  const fold = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const syncState = {
+    commune_id: 1,
+    running: false,
+    batch: 0,
+    done: 0,
+    total: 0,
+    last_attempt: new Date(Date.now() - 4 * 60_000).toISOString(),
+    last_success: new Date(Date.now() - 4 * 60_000).toISOString(),
+    last_error: params.get("sync") === "error" ? "Hubee ne répond pas pour le moment : le relevé sera repris automatiquement." : null,
+    last_summary: { nouveaux: 2, deja_connus: 0, incomplets: 0, erreurs: 0, clotures: 0 },
+    configured: true,
+  };
+  const listeners = [];
+  const detail = (row) => ({
+    row,
+    case_id: `case-${row.id}`,
+    demandeur: { nom_naissance: row.nom, prenoms: row.prenoms, date_naissance: "1988-03-14", genre: "female", pays_naissance: "99100", lieu_naissance: "04107" },
+    allocataires: [{ nom_naissance: row.nom, nom_usage: null, prenoms: row.prenoms, date_naissance: "1988-03-14", sexe: "F" }],
+    enfants: [
+      { nom_naissance: row.nom, nom_usage: null, prenoms: "Lucas", date_naissance: "2017-05-02", sexe: "M" },
+      { nom_naissance: row.nom, nom_usage: null, prenoms: "Jade", date_naissance: "2020-09-21", sexe: "F" },
+    ],
+    files: [
+      { id: row.id * 10 + 1, name: "FormulaireQF.json", mime_type: "application/json", size: 1843 },
+      { id: row.id * 10 + 2, name: "FormulaireQF.xml", mime_type: "application/xml", size: 3994 },
+      { id: row.id * 10 + 3, name: `quotient_familial_${row.nom}.pdf`, mime_type: "application/pdf", size: 1810 },
+    ],
+    history: [
+      { at: row.recu_le, label: "Dossier relevé sur Hubee et enregistré dans Guichet QF" },
+      { at: row.recu_le, label: "Accusé de réception envoyé à Hubee (reçu par la commune)" },
+    ],
+    decision_message: row.statut === "refuse" ? "Attestation illisible : merci de renvoyer le formulaire." : null,
+    closable: row.statut === "nouveau" || row.statut === "recu",
+    same_family: db.dossiers.filter((d) => d.id !== row.id && d.nom === row.nom),
+  });
+  Object.assign(commands, {
+    inbox_search: ({ query }) => {
+      const words = fold(query.text).split(/\s+/).filter(Boolean);
+      const rows = db.dossiers
+        .filter((d) => !query.statut || d.statut === query.statut)
+        .filter((d) => words.every((w) => fold(`${d.nom} ${d.prenoms}`).includes(w)) || d.reference === query.text.trim().toUpperCase());
+      return { rows, total: rows.length };
+    },
+    inbox_new_count: () => db.dossiers.filter((d) => d.statut === "nouveau").length,
+    dossier_open: ({ id }) => {
+      const row = db.dossiers.find((d) => d.id === id);
+      if (!row) return fail("not_found", "Ce dossier n'existe pas.");
+      if (row.statut === "nouveau") row.statut = "recu";
+      journalRow(db.agent.name, "dossier_ouvert", { reference: row.reference, commune_id: 1, commune_name: "Majastres" });
+      return detail(row);
+    },
+    dossier_file_open: () => null,
+    dossier_decide: ({ id, refus }) => {
+      const row = db.dossiers.find((d) => d.id === id);
+      row.statut = refus === null ? "traite" : "refuse";
+      return detail(row);
+    },
+    sync_states: () => [syncState],
+    sync_now: () => {
+      // A short fake pass, so that the progress bar can be seen.
+      let done = 0;
+      const step = () => {
+        Object.assign(syncState, { running: done < 3, batch: 1, done, total: 3 });
+        if (done === 3) Object.assign(syncState, { last_attempt: now(), last_success: now() });
+        for (const listener of listeners) listener({ payload: { ...syncState } });
+        if (done++ < 3) setTimeout(step, 700);
+      };
+      step();
+      return null;
+    },
+  });
 
   function journalRow(agent, action, extra = {}) {
     const row = {
@@ -234,8 +332,25 @@
     setTimeout(open, 50);
   }
 
+  // ?open=ID opens that dossier once the inbox is listed (for screenshots).
+  const openId = params.get("open");
+  if (openId) {
+    const open = () => {
+      const button = document.querySelector(`#inbox-table [data-dossier-id="${openId}"]`);
+      if (button) button.click();
+      else setTimeout(open, 50);
+    };
+    setTimeout(open, 50);
+  }
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
+    event: {
+      listen: async (name, handler) => {
+        if (name === "sync-state") listeners.push(handler);
+        return () => {};
+      },
+    },
     core: {
       invoke: async (command, args = {}) => {
         window.__MOCK_CALLS__.push([command, args]);

@@ -49,7 +49,8 @@ export function renderInbox(main, context) {
 
   const syncPanel = syncSection(commune.id, context);
   const error = alertRegion("inbox-error");
-  const count = statusRegion("inbox-count");
+  // A plain live line rather than a status box: the count changes at every keystroke.
+  const count = h("p", { id: "inbox-count", class: "inbox-count", role: "status", "aria-live": "polite" });
   const results = h("div", { id: "inbox-results" });
 
   const search = h("input", {
@@ -125,7 +126,7 @@ export function renderInbox(main, context) {
       if (shown < page.total) {
         text += ` (les ${shown} plus récents sont affichés : précisez la recherche)`;
       }
-      announce(count, text + ".");
+      count.textContent = text + ".";
     } catch (reason) {
       report(reason, error);
     }
@@ -227,7 +228,7 @@ export function renderInbox(main, context) {
         h("dt", {}, "Statut"),
         h("dd", { id: "dossier-statut" }, statutTag(d.statut)),
         h("dt", {}, "Quotient familial"),
-        h("dd", { id: "dossier-qf" }, formatQuotient(qf)),
+        h("dd", { id: "dossier-qf", class: "qf-value" }, formatQuotient(qf)),
         h("dt", {}, "Période du QF"),
         h("dd", {}, qf ? formatMonth(qf.annee, qf.mois) : "—"),
         h("dt", {}, "Organisme"),
