@@ -769,6 +769,32 @@ async fn the_demonstration_inbox_shows_dossiers_as_the_simulator_creates_them() 
     })
     .await;
 
+    // "Refuser" needs a message for the family before anything is sent.
+    click(&client, "#dossier-back").await;
+    let other = &later[1];
+    click(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{other}\"]"),
+    )
+    .await;
+    click(&client, "#dossier-refuse").await;
+    click(&client, "#refus-confirm").await;
+    wait_text(&client, "#refus-problem", "the missing message", |t| {
+        t.contains("motif")
+    })
+    .await;
+    fill(
+        &client,
+        "#refus-message",
+        "Attestation illisible, merci de recommencer.",
+    )
+    .await;
+    click(&client, "#refus-confirm").await;
+    wait_text(&client, "#dossier-statut", "the refusal", |t| {
+        t.contains("Refusé")
+    })
+    .await;
+
     // Back in the list, a search by the family's name finds it.
     click(&client, "#dossier-back").await;
     let name = wait_text(
