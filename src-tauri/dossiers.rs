@@ -481,25 +481,11 @@ pub fn sync_health(conn: &Connection, commune_id: i64) -> Result<SyncHealth> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::communes::{add, Environment, NewCommune};
-    use crate::store::{open, Store, DATABASE_FILE};
+    use crate::store::Store;
     use crate::sync::formulaire_qf::parse;
 
     fn setup() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir.path().join(DATABASE_FILE)).unwrap();
-        let commune = add(
-            &store,
-            &NewCommune {
-                siret: "21040107100019".into(),
-                name: "Majastres".into(),
-                cog: "04107".into(),
-                environment: Environment::Simulateur,
-            },
-            Timestamp::UNIX_EPOCH,
-        )
-        .unwrap();
-        (dir, store, commune.id)
+        crate::fixtures::store_with_commune()
     }
 
     fn dossier(commune_id: i64, statut: Statut, files: usize) -> NewDossier {

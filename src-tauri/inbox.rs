@@ -551,23 +551,9 @@ mod tests {
     use super::*;
     use crate::communes::{add, Environment, NewCommune};
     use crate::dossiers::{NewDossier, NewFile};
-    use crate::store::{self, DATABASE_FILE};
 
     fn setup() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = store::open(&dir.path().join(DATABASE_FILE)).unwrap();
-        let commune = add(
-            &store,
-            &NewCommune {
-                siret: "21040107100019".into(),
-                name: "Majastres".into(),
-                cog: "04107".into(),
-                environment: Environment::Simulateur,
-            },
-            Timestamp::UNIX_EPOCH,
-        )
-        .unwrap();
-        (dir, store, commune.id)
+        crate::fixtures::store_with_commune()
     }
 
     /// Saves a complete dossier of the family `nom prenom` received at `second`.

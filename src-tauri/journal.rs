@@ -1034,24 +1034,9 @@ pub fn export_path(dir: &Path, now: Timestamp, tz: &TimeZone) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::communes::{add, Environment, NewCommune};
-    use crate::store::{open, DATABASE_FILE};
 
     fn setup() -> (tempfile::TempDir, Store, i64) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(&dir.path().join(DATABASE_FILE)).unwrap();
-        let commune = add(
-            &store,
-            &NewCommune {
-                siret: "21040107100019".into(),
-                name: "Majastres".into(),
-                cog: "04107".into(),
-                environment: Environment::Simulateur,
-            },
-            Timestamp::UNIX_EPOCH,
-        )
-        .unwrap();
-        (dir, store, commune.id)
+        crate::fixtures::store_with_commune()
     }
 
     fn at(seconds: i64) -> Timestamp {

@@ -12,6 +12,8 @@ pub mod desk;
 pub mod dossiers;
 pub mod endpoints;
 pub mod error;
+#[cfg(test)]
+mod fixtures;
 pub mod hubee;
 pub mod identifiers;
 pub mod inbox;
