@@ -28,7 +28,7 @@ use crate::dossiers::{self, Statut, StoredDossier};
 use crate::error::{Code, Error, Result};
 use crate::journal;
 use crate::store::Store;
-use crate::sync::formulaire_qf::{self, Personne};
+use crate::sync::formulaire_qf::{self, Identite, Personne};
 
 /// At most this many dossiers are listed at once; the agent narrows with the search.
 pub const LIST_LIMIT: usize = 500;
@@ -96,32 +96,6 @@ pub struct InboxPage {
     pub total: u32,
 }
 
-/// A person of the dossier, as the régime spells them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct PersonView {
-    pub nom_naissance: String,
-    pub nom_usage: Option<String>,
-    pub prenoms: String,
-    pub date_naissance: Option<String>,
-    pub sexe: Option<String>,
-}
-
-/// The FranceConnect identity of the person who filled the form, used later for refreshes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-#[ts(export)]
-pub struct PivotView {
-    pub nom_naissance: String,
-    pub prenoms: String,
-    pub date_naissance: Option<String>,
-    /// `female` or `male`, as FranceConnect writes it.
-    pub genre: Option<String>,
-    /// INSEE COG code of the birth country, `99100` for France.
-    pub pays_naissance: Option<String>,
-    /// INSEE COG code of the birth commune, for people born in France.
-    pub lieu_naissance: Option<String>,
-}
-
 /// A file of the dossier as downloaded from Hubee.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
@@ -151,9 +125,9 @@ pub struct DossierDetail {
     pub row: InboxRow,
     #[ts(type = "string")]
     pub case_id: String,
-    pub demandeur: Option<PivotView>,
-    pub allocataires: Vec<PersonView>,
-    pub enfants: Vec<PersonView>,
+    pub demandeur: Option<Identite>,
+    pub allocataires: Vec<Personne>,
+    pub enfants: Vec<Personne>,
     pub files: Vec<FileView>,
     /// Oldest first.
     pub history: Vec<HistoryEntry>,
@@ -352,34 +326,20 @@ pub fn detail(conn: &Connection, id: i64) -> Result<DossierDetail> {
         .map(|other| row_of(other, 0, 1))
         .collect::<Vec<_>>();
     let size = u32::try_from(same_family.len() + 1).unwrap_or(u32::MAX);
-    let person = |p: &Personne| PersonView {
-        nom_naissance: p.nom_naissance.clone(),
-        nom_usage: p.nom_usage.clone(),
-        prenoms: p.prenoms.clone(),
-        date_naissance: p.date_naissance.clone(),
-        sexe: p.sexe.clone(),
-    };
     let history = history(&dossier);
     let closable = matches!(dossier.statut, Statut::Nouveau | Statut::Recu)
         && dossier.acknowledged_at.is_some();
     Ok(DossierDetail {
         case_id: dossier.case_id.clone(),
         decision_message: dossier.decision_message.clone(),
-        demandeur: demande.as_ref().map(|d| PivotView {
-            nom_naissance: d.identite.nom_naissance.clone(),
-            prenoms: d.identite.prenoms.clone(),
-            date_naissance: d.identite.date_naissance.clone(),
-            genre: d.identite.genre.clone(),
-            pays_naissance: d.identite.pays_naissance.clone(),
-            lieu_naissance: d.identite.lieu_naissance.clone(),
-        }),
+        demandeur: demande.as_ref().map(|d| d.identite.clone()),
         allocataires: demande
             .as_ref()
-            .map(|d| d.allocataires.iter().map(person).collect())
+            .map(|d| d.allocataires.clone())
             .unwrap_or_default(),
         enfants: demande
             .as_ref()
-            .map(|d| d.enfants.iter().map(person).collect())
+            .map(|d| d.enfants.clone())
             .unwrap_or_default(),
         files,
         history,

@@ -7,7 +7,9 @@
 //! Only a file that is not JSON, or has no identity at all, is an error; the sync engine then
 //! keeps the dossier "à vérifier" so that an agent reads the PDF instead.
 
+use serde::Serialize;
 use serde_json::{Map, Value};
+use ts_rs::TS;
 
 use crate::error::{Error, Result};
 
@@ -23,8 +25,10 @@ pub struct Demande {
     pub enfants: Vec<Personne>,
 }
 
-/// The FranceConnect "identité pivot" of the person who filled the form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The FranceConnect "identité pivot" of the person who filled the form (shown as is in the
+/// dossier's detail, hence exported to the UI).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct Identite {
     pub nom_naissance: String,
     pub prenoms: String,
@@ -50,7 +54,8 @@ pub struct Quotient {
 }
 
 /// An allocataire or a child, spelled as the régime spells it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct Personne {
     pub nom_naissance: String,
     pub nom_usage: Option<String>,

@@ -21,7 +21,7 @@ import { loadSyncStates, watchSync } from "../sync.js";
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
 /** @typedef {import("../bindings/InboxRow").InboxRow} InboxRow */
 /** @typedef {import("../bindings/DossierDetail").DossierDetail} DossierDetail */
-/** @typedef {import("../bindings/PersonView").PersonView} PersonView */
+/** @typedef {import("../bindings/Personne").Personne} Personne */
 /** @typedef {import("../bindings/SyncState").SyncState} SyncState */
 /** @typedef {import("../bindings/Statut").Statut} Statut */
 
@@ -533,7 +533,7 @@ function statutTag(statut) {
 }
 
 /**
- * @param {PersonView[]} list
+ * @param {Personne[]} list
  * @param {string} id
  * @param {string} empty
  */
