@@ -544,15 +544,16 @@ function people(list, id, empty) {
   return h(
     "ul",
     { id, class: "people" },
-    list.map((person) =>
-      h(
+    list.map((person) => {
+      const born = person.sexe === "M" ? "né" : person.sexe === "F" ? "née" : "né(e)";
+      return h(
         "li",
         {},
-        h("strong", {}, person.nom_usage ? `${person.nom_usage} (née ${person.nom_naissance})` : person.nom_naissance),
+        h("strong", {}, person.nom_usage ? `${person.nom_usage} (${born} ${person.nom_naissance})` : person.nom_naissance),
         ` ${person.prenoms}`,
-        person.date_naissance ? ` — né(e) le ${formatBirthDate(person.date_naissance)}` : "",
-      ),
-    ),
+        person.date_naissance ? ` — ${born} le ${formatBirthDate(person.date_naissance)}` : "",
+      );
+    }),
   );
 }
 
