@@ -1232,3 +1232,34 @@ async fn a_failure_in_a_concurrent_pass_starts_nothing_new_and_loses_nothing() {
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_second_pass_of_the_same_commune_is_put_off_while_the_first_runs() {
+    // The window's poller and a scheduled `guichet-qf sync` may start together.
+    let setup = setup().await;
+    seed(&setup, 31, 10);
+    setup.sim.set_latency(Duration::from_millis(20));
+    let (first_client, second_client) = (client(&setup), client(&setup));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        pass(&setup, &second_client).await
+    };
+    let (first, second) = tokio::join!(pass(&setup, &first_client), second);
+    assert_eq!(first.unwrap().nouveaux, 10);
+    let error = second.unwrap_err();
+    assert_eq!(error.code, Code::Conflict);
+    assert!(
+        error.message.contains("Rien n'est perdu"),
+        "{}",
+        error.message
+    );
+    // The lock went with the first pass: the next one runs.
+    setup.sim.set_latency(Duration::ZERO);
+    let next = pass(&setup, &client(&setup)).await.unwrap();
+    assert_eq!(next.nouveaux, 0);
+    let stored = setup
+        .store
+        .read(|c| dossiers::list(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(stored.len(), 10);
+}

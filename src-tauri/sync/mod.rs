@@ -185,6 +185,7 @@ pub async fn run_pass_with(
     progress: &(dyn Fn(Progress) + Sync),
     options: &PassOptions,
 ) -> Result<PassSummary> {
+    let _exclusive = lock_commune(store, commune)?;
     let concurrency = options.concurrency.max(1);
     let context = Context {
         store,
@@ -202,6 +203,38 @@ pub async fn run_pass_with(
     let summary = result?;
     recorded?;
     Ok(summary)
+}
+
+/// Takes the commune's pass lock: the window's poller and a scheduled `guichet-qf sync` may
+/// run at the same moment, and two passes of one commune would each see the other's cases
+/// half-acknowledged. The lock is an OS file lock next to the database, so the operating
+/// system releases it when its process ends, however it ends: a crashed pass never blocks the
+/// next one. The returned file holds the lock until it is dropped.
+fn lock_commune(store: &Store, commune: &Commune) -> Result<std::fs::File> {
+    let dir = store
+        .path()
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let path = dir.join(format!("releve-{}.lock", commune.id));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+            crate::error::Code::Conflict,
+            format!(
+                "Un autre relevé Hubee est en cours pour {} (dans une autre fenêtre de Guichet \
+                 QF ou par la tâche planifiée) : celui-ci est reporté au prochain passage. Rien \
+                 n'est perdu.",
+                commune.name
+            ),
+        )),
+        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+    }
 }
 
 /// What every step of a pass needs.
