@@ -59,7 +59,7 @@ fn luhn_valid(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Returns the COG upper-cased (`2a001` → `2A001`).

@@ -92,7 +92,7 @@ pub fn recipient_valid(recipient: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// The birth date parts that passed validation, as integers; `None` for unknown parts.
