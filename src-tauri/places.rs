@@ -276,6 +276,10 @@ fn code_query(query: &str) -> Option<String> {
         .then_some(code)
 }
 
+/// A match, sorted best first: match class (exact, prefix, contains), former, most populous,
+/// folded name, code, then the entry's index.
+type Hit<'a> = (u8, bool, Reverse<u32>, &'a str, &'a str, usize);
+
 /// Indices of the best `limit` entries for `query`, ranked.
 fn search(
     entries: &[Entry],
@@ -286,8 +290,7 @@ fn search(
     if limit == 0 {
         return Vec::new();
     }
-    // (match class, former, most populous, key, code, index)
-    let mut hits: Vec<(u8, bool, Reverse<u32>, &str, &str, usize)> = Vec::new();
+    let mut hits: Vec<Hit> = Vec::new();
     if let Some(code) = code_query(query) {
         for (i, e) in entries.iter().enumerate() {
             if e.cog.starts_with(&code) {
@@ -345,11 +348,11 @@ mod tests {
         assert!(table.entries.len() > 35_000, "{}", table.entries.len());
         for e in &table.entries {
             let cog = e.cog.as_bytes();
-            let dep_ok = match (cog[0], cog[1]) {
-                (b'2', b'A' | b'B' | b'1'..=b'9') => true,
-                (b'0' | b'1' | b'3'..=b'9', b'0'..=b'9') => true,
-                _ => false,
-            };
+            // API Particulier: ^([013-9]\d|2[AB1-9])\d{3}$
+            let dep_ok = matches!(
+                (cog[0], cog[1]),
+                (b'2', b'A' | b'B' | b'1'..=b'9') | (b'0' | b'1' | b'3'..=b'9', b'0'..=b'9')
+            );
             assert!(
                 cog.len() == 5 && dep_ok && cog[2..].iter().all(u8::is_ascii_digit),
                 "{}",
