@@ -54,7 +54,6 @@ def clean(text):
 def main(argv):
     communes, version = load(argv)
     rows = []
-    named = set()
     current_names = {}
     for c in communes:
         kind = KINDS[c["type"]]
