@@ -25,6 +25,9 @@ use ts_rs::TS;
 
 use crate::text::fold;
 
+/// The country code of France (`codeCogInseePaysNaissance`).
+pub const FRANCE_COG: &str = "99100";
+
 /// A French commune of birth as the picker offers it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]

@@ -19,6 +19,8 @@
 /** @typedef {import("./bindings/InboxPage").InboxPage} InboxPage */
 /** @typedef {import("./bindings/DossierDetail").DossierDetail} DossierDetail */
 /** @typedef {import("./bindings/SyncState").SyncState} SyncState */
+/** @typedef {import("./bindings/CommuneOfBirth").CommuneOfBirth} CommuneOfBirth */
+/** @typedef {import("./bindings/CountryOfBirth").CountryOfBirth} CountryOfBirth */
 /** @typedef {import("./bindings/JournalFilter").JournalFilter} JournalFilter */
 /** @typedef {import("./bindings/JournalPage").JournalPage} JournalPage */
 /** @typedef {import("./bindings/JournalVerification").JournalVerification} JournalVerification */
@@ -302,3 +304,18 @@ export const journalVerify = () => call("journal_verify");
  * @returns {Promise<JournalExport>}
  */
 export const journalExport = (filter) => call("journal_export", { filter });
+
+/**
+ * French communes of birth matching what the agent typed (name or INSEE code),
+ * former communes included; from the lists shipped with the application.
+ * @param {string} query
+ * @returns {Promise<CommuneOfBirth[]>}
+ */
+export const birthCommunes = (query) => call("birth_communes", { query });
+
+/**
+ * Foreign countries of birth matching what the agent typed.
+ * @param {string} query
+ * @returns {Promise<CountryOfBirth[]>}
+ */
+export const birthCountries = (query) => call("birth_countries", { query });

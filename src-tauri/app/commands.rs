@@ -58,6 +58,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         journal_list,
         journal_verify,
         journal_export,
+        birth_communes,
+        birth_countries,
     ]
 }
 
@@ -462,6 +464,41 @@ async fn journal_export(
         let tz = &shell.launch.time_zone;
         let path = journal::export_path(&shell.launch.documents_dir, now, tz);
         journal::export_file(&*shell.store()?, &filter, &path, &agent.name, tz, now)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Places of birth for the counter form (`places.rs`): offline lists, no personal data.
+// ----------------------------------------------------------------------------------------------
+
+/// How many suggestions the pickers show.
+const PLACE_SUGGESTIONS: usize = 12;
+
+#[tauri::command]
+async fn birth_communes(
+    shell: State<'_, Shell>,
+    query: String,
+) -> Reply<Vec<crate::places::CommuneOfBirth>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        Ok(crate::places::search_communes(&query, PLACE_SUGGESTIONS))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn birth_countries(
+    shell: State<'_, Shell>,
+    query: String,
+) -> Reply<Vec<crate::places::CountryOfBirth>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        Ok(crate::places::search_countries(&query, PLACE_SUGGESTIONS)
+            .into_iter()
+            // France is the other choice of the form, not a foreign country.
+            .filter(|country| country.cog != crate::places::FRANCE_COG)
+            .collect())
     };
     run().map_err(ipc)
 }
