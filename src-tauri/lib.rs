@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod journal;
 pub mod launch;
 pub mod logging;
+pub mod particulier;
 pub mod settings;
 pub mod setup;
 pub mod simulators;
