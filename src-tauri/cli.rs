@@ -60,6 +60,10 @@ enum Command {
         #[arg(long)]
         commune: Option<String>,
     },
+    /// Retrouver au guichet le quotient familial d'une famille (API Particulier), par l'identité
+    /// d'un allocataire ; chaque appel est inscrit au journal des accès
+    #[command(alias = "rechercher")]
+    Lookup(Box<LookupArgs>),
     /// Lister les dossiers reçus, du plus récent au plus ancien
     Dossiers {
         /// SIRET de la commune (facultatif s'il n'y en a qu'une)
@@ -94,6 +98,56 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(clap::Args)]
+struct LookupArgs {
+    /// Nom de l'agent qui fait la recherche (un agent enregistré), inscrit au journal
+    #[arg(long, value_name = "NOM")]
+    agent: String,
+    /// Motif de la consultation (par exemple « inscription cantine »), inscrit au journal
+    #[arg(long, value_name = "TEXTE")]
+    motif: String,
+    /// Nom de naissance de l'allocataire
+    #[arg(long, value_name = "NOM")]
+    nom_naissance: String,
+    /// Nom d'usage, s'il diffère du nom de naissance
+    #[arg(long, value_name = "NOM")]
+    nom_usage: Option<String>,
+    /// Prénom ; répétez l'option pour chaque prénom de l'état civil, dans l'ordre (3 au plus)
+    #[arg(long, value_name = "PRENOM", required = true, action = ArgAction::Append)]
+    prenom: Vec<String>,
+    /// Sexe à l'état civil : F ou M
+    #[arg(long, value_name = "F|M")]
+    sexe: String,
+    /// Date de naissance : AAAA-MM-JJ, ou AAAA-MM, ou AAAA (parties inconnues omises)
+    #[arg(long, value_name = "AAAA-MM-JJ")]
+    date_naissance: Option<String>,
+    /// Code COG du pays de naissance (99100 pour la France)
+    #[arg(long, value_name = "COG")]
+    pays_naissance: String,
+    /// Code COG de la commune de naissance (naissance en France seulement)
+    #[arg(long, value_name = "COG")]
+    commune_naissance: Option<String>,
+    /// Nom de la commune de naissance, si son code COG est inconnu (avec le département et
+    /// l'année de naissance)
+    #[arg(long, value_name = "NOM")]
+    commune_naissance_nom: Option<String>,
+    /// Département de naissance (avec --commune-naissance-nom)
+    #[arg(long, value_name = "CODE")]
+    departement_naissance: Option<String>,
+    /// Année du mois demandé (par défaut, le mois en cours)
+    #[arg(long, value_name = "AAAA", requires = "mois")]
+    annee: Option<i32>,
+    /// Mois demandé, 1 à 12 (avec --annee)
+    #[arg(long, value_name = "MM", requires = "annee")]
+    mois: Option<i32>,
+    /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+    #[arg(long, value_name = "SIRET")]
+    commune: Option<String>,
+    /// Sortie JSON (pour les scripts)
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Subcommand)]
@@ -396,6 +450,7 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Secret { action } => secret(action, launch, now),
         Command::Sauvegarde { action } => backup_command(action, launch, now),
         Command::Sync { commune } => sync(launch, commune.as_deref(), now),
+        Command::Lookup(args) => lookup_command(launch, &args, now),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Dossier { action } => decide(launch, action, now),
         Command::Journal { action } => journal_command(launch, action, now),
@@ -829,6 +884,163 @@ fn sync(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// `lookup --json` on failure: what scripts branch on.
+#[derive(Serialize)]
+struct LookupFailureJson {
+    code: Code,
+    message: String,
+    http_status: Option<u16>,
+    api_code: Option<String>,
+    request_id: Option<String>,
+}
+
+/// A counter lookup from the command line: the family's QF, or why not and what to do.
+fn lookup_command(launch: &Launch, args: &LookupArgs, now: Timestamp) -> Result<()> {
+    match run_lookup(launch, args, now) {
+        Ok(lookup) => {
+            if args.json {
+                let mut shape = serde_json::Map::new();
+                for key in ["quotient_familial", "allocataires", "enfants"] {
+                    if let Some(block) = lookup.data.get(key) {
+                        shape.insert(key.to_string(), block.clone());
+                    }
+                }
+                shape.insert("request_id".to_string(), lookup.request_id.clone().into());
+                return print_json(&shape);
+            }
+            print_lookup(&lookup);
+            Ok(())
+        }
+        Err(error) => {
+            if args.json {
+                print_json(&LookupFailureJson {
+                    code: error.code,
+                    message: error.full_message(),
+                    http_status: error.http_status,
+                    api_code: error.api_code.clone(),
+                    request_id: error.request_id.clone(),
+                })?;
+            }
+            if let Some(request_id) = &error.request_id {
+                tracing::info!(request_id = %request_id, "lookup refused");
+            }
+            Err(Error::from(error))
+        }
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn run_lookup(
+    launch: &Launch,
+    args: &LookupArgs,
+    now: Timestamp,
+) -> std::result::Result<crate::particulier::Lookup, crate::particulier::LookupError> {
+    use crate::particulier::{self, identity, limiter, ClientConfig, LookupRequest};
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, args.commune.as_deref()))?;
+    let wanted = crate::text::fold(args.agent.trim());
+    let agent = store
+        .read(agents::list)?
+        .into_iter()
+        .find(|agent| agent.active && crate::text::fold(&agent.name) == wanted)
+        .ok_or_else(|| {
+            Error::validation(format!(
+                "Agent « {} » inconnu ou désactivé : donnez le nom d'un agent enregistré                  (guichet-qf agent list).",
+                args.agent.trim()
+            ))
+        })?;
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    let input = identity::IdentityInput {
+        nom_naissance: args.nom_naissance.clone(),
+        nom_usage: args.nom_usage.clone(),
+        prenoms: args.prenom.clone(),
+        sexe: args.sexe.clone(),
+        date_naissance: args.date_naissance.clone(),
+        pays_naissance: args.pays_naissance.clone(),
+        commune_naissance: args.commune_naissance.clone(),
+        commune_naissance_nom: args.commune_naissance_nom.clone(),
+        departement_naissance: args.departement_naissance.clone(),
+    };
+    let identity = identity::normalise(&input, today)?;
+    let period = match (args.annee, args.mois) {
+        (Some(annee), Some(mois)) => Some(identity::period(annee, mois, today)?),
+        _ => None,
+    };
+    particulier::check_motif(&args.motif)?;
+    let missing = || {
+        Error::new(
+            Code::NotFound,
+            format!(
+                "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit                  l'enregistrer dans Paramètres › Secrets (ou « guichet-qf secret set                  particulier-token »).",
+                commune.name
+            ),
+        )
+    };
+    if store.read(vault::source)?.is_none() {
+        return Err(missing().into());
+    }
+    let keystore = launch.keystore();
+    let key = vault::open_or_init(&store, keystore.as_ref(), launch.passphrase.as_ref(), now)
+        .map_err(with_passphrase_hint)?;
+    let token =
+        vault::get(&store, &key, commune.id, SecretKind::ParticulierToken)?.ok_or_else(missing)?;
+    let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
+    let limiter = limiter::shared(&token, limiter::DEFAULT_RATE);
+    let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
+    let client = particulier::ParticulierClient::new(ClientConfig::counter(
+        urls.particulier_url,
+        token,
+        limiter,
+        clock,
+    ))?;
+    let request = LookupRequest {
+        agent: &agent.name,
+        motif: &args.motif,
+        identity: &identity,
+        period,
+    };
+    runtime()?.block_on(particulier::lookup(
+        &store, &client, &commune, &request, now,
+    ))
+}
+
+/// The plain French summary of a family found.
+fn print_lookup(lookup: &crate::particulier::Lookup) {
+    match &lookup.quotient {
+        Some(quotient) => println!("{}", quotient.summary()),
+        None => println!("Quotient familial non transmis (le jeton n'y donne pas accès)."),
+    }
+    let person = |p: &crate::particulier::Person| {
+        let usage = p
+            .nom_usage
+            .as_deref()
+            .map(|u| format!(" (nom d'usage {u})"))
+            .unwrap_or_default();
+        format!(
+            "  {} {}{usage}, né(e) : {}",
+            p.nom_naissance.as_deref().unwrap_or("?"),
+            p.prenoms.as_deref().unwrap_or(""),
+            p.date_naissance.display()
+        )
+    };
+    if lookup.data.contains_key("allocataires") {
+        println!("Allocataire(s) :");
+        for p in &lookup.allocataires {
+            println!("{}", person(p));
+        }
+    }
+    if lookup.data.contains_key("enfants") {
+        println!("Enfant(s) à charge : {}", lookup.enfants.len());
+        for p in &lookup.enfants {
+            println!("{}", person(p));
+        }
+    }
+    if let Some(request_id) = &lookup.request_id {
+        println!("Identifiant de requête : {request_id}");
+    }
+    println!("Consultation inscrite au journal des accès.");
 }
 
 /// `dossiers --json`: the stable shape scripts rely on.

@@ -42,6 +42,11 @@ pub enum Code {
     SessionLocked,
     /// The agent's role does not allow this action.
     Forbidden,
+    /// API Particulier refuses the commune's token (expired, revoked, unknown, without the
+    /// scopes): an administrator must act, the agent cannot.
+    TokenRefused,
+    /// A State service is unreachable, down or asks to slow down: try again later.
+    ServiceUnavailable,
     Internal,
 }
 
