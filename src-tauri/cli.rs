@@ -947,7 +947,8 @@ fn run_lookup(
         .find(|agent| agent.active && crate::text::fold(&agent.name) == wanted)
         .ok_or_else(|| {
             Error::validation(format!(
-                "Agent « {} » inconnu ou désactivé : donnez le nom d'un agent enregistré                  (guichet-qf agent list).",
+                "Agent « {} » inconnu ou désactivé : donnez le nom d'un agent enregistré \
+                 (guichet-qf agent list).",
                 args.agent.trim()
             ))
         })?;
@@ -973,7 +974,9 @@ fn run_lookup(
         Error::new(
             Code::NotFound,
             format!(
-                "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit                  l'enregistrer dans Paramètres › Secrets (ou « guichet-qf secret set                  particulier-token »).",
+                "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit \
+                 l'enregistrer dans Paramètres › Secrets (ou « guichet-qf secret set \
+                 particulier-token »).",
                 commune.name
             ),
         )

@@ -895,3 +895,62 @@ async fn the_journal_view_verifies_the_chain_and_journals_its_own_export() {
 
     client.close().await.expect("closing the WebDriver session");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journaled() {
+    let Some((_driver, client)) = start_app("counter lookup").await else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+    element(&client, "#inbox-search").await;
+    click(&client, "#nav-recherche").await;
+
+    // An identity of API Particulier's staging set (CNAF, QF 2550), typed as on the ID card.
+    fill(&client, "#counter-nom-naissance", "LEFEBVRE").await;
+    fill(&client, "#counter-prenom-1", "ALEXIS").await;
+    click(&client, "label[for=\"counter-sexe-F\"]").await;
+    fill(&client, "#counter-jour", "27").await;
+    fill(&client, "#counter-mois", "12").await;
+    fill(&client, "#counter-annee", "1982").await;
+    fill(&client, "#counter-commune", "Villers-Semeuse").await;
+    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    wait_text(
+        &client,
+        "#counter-commune-choice",
+        "the chosen commune",
+        |t| t.contains("Villers-Semeuse") && t.contains("08480"),
+    )
+    .await;
+
+    // Without the motif and the ID check, nothing is sent.
+    click(&client, "#counter-submit").await;
+    let refused = wait_text(&client, "#counter-error", "the missing motif", |t| {
+        t.contains("motif")
+    })
+    .await;
+    assert!(refused.contains("pièce d'identité"), "{refused:?}");
+    click(
+        &client,
+        "#counter-motif option[value=\"Inscription à la cantine\"]",
+    )
+    .await;
+    click(&client, "label[for=\"counter-piece\"]").await;
+    click(&client, "#counter-submit").await;
+    let card = wait_text(&client, "#counter-result-qf", "the QF card", |t| {
+        t.contains("2550 €")
+    })
+    .await;
+    assert!(card.contains("CAF"), "{card:?}");
+
+    // The journal shows the call, with its motif and without the identity.
+    click(&client, "#nav-journal").await;
+    let journal = wait_text(&client, "#journal-table", "the lookup", |t| {
+        t.contains("Consultation du QF")
+    })
+    .await;
+    assert!(journal.contains("Inscription à la cantine"), "{journal:?}");
+    assert!(!journal.contains("LEFEBVRE"), "{journal:?}");
+
+    client.close().await.expect("closing the WebDriver session");
+}

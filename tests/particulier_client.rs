@@ -639,3 +639,69 @@ async fn an_unreachable_server_is_journaled_without_status() {
     assert_eq!(rows[0].http_status, None);
     assert_eq!(rows[0].detail.as_deref(), Some("pas de réponse"));
 }
+
+#[tokio::test]
+async fn the_counter_form_calls_only_once_the_identity_is_checked() {
+    use guichet_qf::particulier::counter::{lookup_at_counter, CounterRequest};
+    let simulator = simulator().await;
+    let client = client(&simulator);
+    let (_dir, store, commune) = store_with_commune();
+    let today = november_2026().to_zoned(jiff::tz::TimeZone::UTC).date();
+    let request = CounterRequest {
+        commune_id: commune.id,
+        motif: "Inscription à la cantine".into(),
+        piece_verifiee: false,
+        identite: bernard(),
+        annee: None,
+        mois: None,
+    };
+    let ask = |request: CounterRequest| {
+        let (store, client, commune) = (&store, &client, &commune);
+        async move {
+            lookup_at_counter(
+                store,
+                client,
+                commune,
+                "Émilie Durand",
+                &request,
+                today,
+                november_2026(),
+            )
+            .await
+        }
+    };
+    // No ID check, or half a period: refused before anything leaves the PC.
+    let error = ask(request.clone()).await.unwrap_err();
+    assert_eq!(error.code, Code::Validation);
+    assert!(
+        error.message.contains("pièce d'identité"),
+        "{}",
+        error.message
+    );
+    let half_period = CounterRequest {
+        piece_verifiee: true,
+        annee: Some(2026),
+        ..request.clone()
+    };
+    assert_eq!(ask(half_period).await.unwrap_err().code, Code::Validation);
+    assert!(simulator.requests().is_empty());
+
+    // Checked: the card carries the QF, its month and the people, and the call is journaled.
+    let card = ask(CounterRequest {
+        piece_verifiee: true,
+        ..request
+    })
+    .await
+    .unwrap();
+    let quotient = card.quotient.unwrap();
+    assert_eq!(quotient.valeur, Some(650));
+    assert_eq!(quotient.fournisseur.as_deref(), Some("CNAF"));
+    assert_eq!(card.enfants.len(), 1);
+    assert!(card.request_id.is_some());
+    let rows = store
+        .read(|c| journal::list(c, &journal::Filter::default(), &jiff::tz::TimeZone::UTC, 10))
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].motif.as_deref(), Some("Inscription à la cantine"));
+    simulator.stop().await;
+}

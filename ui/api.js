@@ -21,6 +21,8 @@
 /** @typedef {import("./bindings/SyncState").SyncState} SyncState */
 /** @typedef {import("./bindings/CommuneOfBirth").CommuneOfBirth} CommuneOfBirth */
 /** @typedef {import("./bindings/CountryOfBirth").CountryOfBirth} CountryOfBirth */
+/** @typedef {import("./bindings/CounterRequest").CounterRequest} CounterRequest */
+/** @typedef {import("./bindings/CounterResult").CounterResult} CounterResult */
 /** @typedef {import("./bindings/JournalFilter").JournalFilter} JournalFilter */
 /** @typedef {import("./bindings/JournalPage").JournalPage} JournalPage */
 /** @typedef {import("./bindings/JournalVerification").JournalVerification} JournalVerification */
@@ -319,3 +321,11 @@ export const birthCommunes = (query) => call("birth_communes", { query });
  * @returns {Promise<CountryOfBirth[]>}
  */
 export const birthCountries = (query) => call("birth_countries", { query });
+
+/**
+ * Looks a family's QF up at the counter (API Particulier); the call is written
+ * to the access journal whatever its outcome.
+ * @param {CounterRequest} request
+ * @returns {Promise<CounterResult>}
+ */
+export const counterLookup = (request) => call("counter_lookup", { request });

@@ -12,15 +12,8 @@ import { h } from "./dom.js";
  * @property {string[]} paragraphs
  */
 
-/** @type {Record<"recherche" | "familles" | "affiche", Placeholder>} */
+/** @type {Record<"familles" | "affiche", Placeholder>} */
 export const PLACEHOLDER_VIEWS = {
-  recherche: {
-    title: "Recherche QF",
-    paragraphs: [
-      "Vous pourrez consulter ici le quotient familial d'une famille auprès de la CAF ou de la MSA, après avoir vérifié sa pièce d'identité au guichet.",
-      "La recherche sera possible dès que le jeton API Particulier de la commune sera configuré dans Paramètres.",
-    ],
-  },
   familles: {
     title: "Familles",
     paragraphs: [

@@ -60,6 +60,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         journal_export,
         birth_communes,
         birth_countries,
+        counter_lookup,
     ]
 }
 
@@ -501,4 +502,32 @@ async fn birth_countries(
             .collect())
     };
     run().map_err(ipc)
+}
+
+/// "Consulter le quotient familial" at the counter; the call is journaled by the domain.
+#[tauri::command]
+async fn counter_lookup(
+    shell: State<'_, Shell>,
+    request: crate::particulier::counter::CounterRequest,
+) -> Reply<crate::particulier::counter::CounterResult> {
+    let now = Timestamp::now();
+    let run = async {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let commune = store.read(|conn| communes::get(conn, request.commune_id))?;
+        let client = shell.particulier_client(&store, &commune)?;
+        let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+        crate::particulier::counter::lookup_at_counter(
+            &store,
+            &client,
+            &commune,
+            &agent.name,
+            &request,
+            today,
+            now,
+        )
+        .await
+        .map_err(crate::error::Error::from)
+    };
+    run.await.map_err(ipc)
 }

@@ -171,6 +171,50 @@ impl Shell {
         crate::sync::connect::client_for(store, &self.key()?, commune, &urls, clock)
     }
 
+    /// The API Particulier client of `commune`: its token from the vault, the URL of its
+    /// environment, and the token's rate limiter shared with every other caller.
+    fn particulier_client(
+        &self,
+        store: &Store,
+        commune: &crate::communes::Commune,
+    ) -> Result<crate::particulier::ParticulierClient> {
+        use crate::particulier::{limiter, ClientConfig, ParticulierClient};
+        let simulators = self
+            .demo
+            .try_lock()
+            .ok()
+            .and_then(|running| running.as_ref().map(|demo| demo.set.urls()));
+        let urls = crate::endpoints::resolve(
+            commune.environment,
+            &self.launch.endpoints,
+            simulators.as_ref(),
+        )?;
+        let token = vault::get(
+            store,
+            &self.key()?,
+            commune.id,
+            vault::SecretKind::ParticulierToken,
+        )?
+        .ok_or_else(|| {
+            Error::new(
+                Code::NotFound,
+                format!(
+                    "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit \
+                     l'enregistrer dans Paramètres › Secrets.",
+                    commune.name
+                ),
+            )
+        })?;
+        let limiter = limiter::shared(&token, limiter::DEFAULT_RATE);
+        let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
+        ParticulierClient::new(ClientConfig::counter(
+            urls.particulier_url,
+            token,
+            limiter,
+            clock,
+        ))
+    }
+
     /// Where the files an agent opens are written for the system viewer; emptied at every
     /// start so that families' documents do not pile up outside the database.
     fn viewer_dir(&self) -> std::path::PathBuf {

@@ -28,8 +28,9 @@ pub const MAX_PRENOMS: usize = 3;
 /// How far back a month may be asked (the current month and the 23 before it).
 pub const HISTORY_MONTHS: i32 = 23;
 
-/// What the agent typed, untouched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What the agent typed, untouched (the counter form sends it as is).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize, ts_rs::TS)]
+#[ts(export)]
 pub struct IdentityInput {
     pub nom_naissance: String,
     pub nom_usage: Option<String>,

@@ -9,6 +9,7 @@ import { renderSettings } from "../settings/settings.js";
 import { renderJournal } from "./journal.js";
 import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
 import { renderInbox } from "./inbox.js";
+import { renderCounter } from "./counter.js";
 import { watchSync } from "../sync.js";
 
 /** @typedef {import("../app.js").App} App */
@@ -233,6 +234,8 @@ export function renderShell(status, app) {
       ? renderSettings(main, context)
       : name === "dossiers"
         ? renderInbox(main, context)
+      : name === "recherche"
+        ? renderCounter(main, context)
       : name === "journal"
         ? renderJournal(main, context)
         : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);

@@ -1,0 +1,302 @@
+// Recherche QF: the counter lookup. The agent types the allocataire's identity
+// as written on the ID document the family shows, picks the birth place, says
+// why the QF is consulted, ticks that the ID was checked, and gets the QF card.
+// Every call is journaled by the backend; the identity typed here is never
+// stored.
+
+import { birthCommunes, birthCountries, counterLookup } from "../api.js";
+import { alertRegion, clearInvalid, clearRegion, flagInvalid, focusHeading, h, once, radioGroup, textField } from "../dom.js";
+import { report } from "../errors.js";
+import { formatMonth } from "../format.js";
+import { picker } from "../picker.js";
+
+/** @typedef {import("./shell.js").ShellContext} ShellContext */
+/** @typedef {import("../bindings/CounterResult").CounterResult} CounterResult */
+/** @typedef {import("../bindings/CounterPerson").CounterPerson} CounterPerson */
+/** @typedef {import("../bindings/CommuneOfBirth").CommuneOfBirth} CommuneOfBirth */
+/** @typedef {import("../bindings/CountryOfBirth").CountryOfBirth} CountryOfBirth */
+
+/** Why a QF is consulted; the journal keeps the words chosen. */
+const MOTIFS = [
+  "Inscription à la cantine",
+  "Inscription au périscolaire (garderie, accueil du soir)",
+  "Inscription à l'accueil de loisirs",
+  "Révision du tarif à la demande de la famille",
+  "Contrôle du tarif appliqué",
+];
+
+const MAX_PRENOMS = 3;
+
+/**
+ * @param {HTMLElement} main
+ * @param {ShellContext} context
+ * @returns {HTMLElement} the view's heading
+ */
+export function renderCounter(main, context) {
+  const heading = h("h1", { id: "view-heading" }, "Recherche QF");
+  const commune = context.currentCommune();
+  if (!commune) {
+    main.replaceChildren(heading, h("div", { class: "empty-state" }, h("p", {}, "Aucune commune n'est configurée : ajoutez-en une dans Paramètres.")));
+    return heading;
+  }
+  const error = alertRegion("counter-error");
+  const result = h("section", { id: "counter-result", "aria-labelledby": "counter-result-heading" });
+  result.hidden = true;
+
+  const nomNaissance = textField({ id: "counter-nom-naissance", label: "Nom de naissance", hint: "Tel qu'il figure sur la pièce d'identité." });
+  const nomUsage = textField({ id: "counter-nom-usage", label: "Nom d'usage (facultatif)", hint: "Nom d'époux ou d'épouse, par exemple.", required: false });
+
+  // First names: one field each, as many as the ID document shows (3 at most).
+  const prenomsList = h("div", { id: "counter-prenoms" });
+  /** @type {HTMLInputElement[]} */
+  const prenoms = [];
+  const addPrenom = h("button", { type: "button", class: "button secondary small", id: "counter-prenom-add" }, "Ajouter un prénom");
+  function drawPrenoms() {
+    prenomsList.replaceChildren(
+      ...prenoms.map((input, index) => {
+        const remove = h("button", { type: "button", class: "button secondary small" }, "Retirer", h("span", { class: "visually-hidden" }, ` le prénom ${index + 1}`));
+        remove.hidden = prenoms.length === 1;
+        remove.addEventListener("click", () => {
+          prenoms.splice(index, 1);
+          drawPrenoms();
+          prenoms[Math.max(0, index - 1)].focus();
+        });
+        return h("div", { class: "field prenom-row" }, h("label", { for: input.id }, `Prénom ${index + 1}`), h("div", { class: "picker-chosen" }, input, remove));
+      }),
+    );
+    addPrenom.hidden = prenoms.length >= MAX_PRENOMS;
+  }
+  function newPrenom() {
+    const input = h("input", { type: "text", id: `counter-prenom-${prenoms.length + 1}`, autocomplete: "off", spellcheck: "false" });
+    prenoms.push(input);
+    // Ids follow the position so that labels stay right after a removal.
+    prenoms.forEach((field, i) => {
+      field.id = `counter-prenom-${i + 1}`;
+    });
+    drawPrenoms();
+    return input;
+  }
+  addPrenom.addEventListener("click", () => newPrenom().focus());
+  newPrenom();
+
+  const sexe = radioGroup({
+    idPrefix: "counter-sexe",
+    name: "sexe",
+    legend: "Sexe à l'état civil",
+    options: [
+      { value: "F", label: "Féminin" },
+      { value: "M", label: "Masculin" },
+    ],
+    checked: "",
+  });
+
+  const jour = h("input", { type: "text", inputmode: "numeric", id: "counter-jour", class: "input-tiny", maxlength: "2", autocomplete: "off" });
+  const mois = h("input", { type: "text", inputmode: "numeric", id: "counter-mois", class: "input-tiny", maxlength: "2", autocomplete: "off" });
+  const annee = h("input", { type: "text", inputmode: "numeric", id: "counter-annee", class: "input-year", maxlength: "4", autocomplete: "off" });
+  const birthDate = h(
+    "fieldset",
+    { class: "date-parts", "aria-describedby": "counter-date-hint" },
+    h("legend", {}, "Date de naissance"),
+    h("p", { class: "hint", id: "counter-date-hint" }, "Laissez le jour, ou le jour et le mois, vides s'ils sont inconnus. Plus la date est complète, plus la recherche est sûre."),
+    h("div", { class: "date-row" },
+      h("div", { class: "field" }, h("label", { for: "counter-jour" }, "Jour"), jour),
+      h("div", { class: "field" }, h("label", { for: "counter-mois" }, "Mois"), mois),
+      h("div", { class: "field" }, h("label", { for: "counter-annee" }, "Année"), annee)),
+  );
+
+  // Birth place: France (a commune, or a commune that cannot be found) or abroad.
+  const where = radioGroup({
+    idPrefix: "counter-lieu",
+    name: "lieu",
+    legend: "Lieu de naissance",
+    options: [
+      { value: "france", label: "En France" },
+      { value: "introuvable", label: "En France, dans une commune introuvable dans la liste", hint: "Commune disparue ou renommée : indiquez son nom et son département." },
+      { value: "etranger", label: "À l'étranger" },
+    ],
+    checked: "france",
+  });
+  const showError = (/** @type {unknown} */ reason) => report(reason, error);
+  const communePicker = picker({
+    id: "counter-commune",
+    label: "Commune de naissance",
+    hint: "Tapez le début du nom (accents facultatifs) ou le code INSEE, puis choisissez dans la liste.",
+    search: birthCommunes,
+    describe: (/** @type {CommuneOfBirth} */ c) => `${c.name} (${c.departement}) — code ${c.cog}${c.note ? ` — ${c.note}` : ""}`,
+    key: (/** @type {CommuneOfBirth} */ c) => c.cog,
+    onError: showError,
+  });
+  const countryPicker = picker({
+    id: "counter-pays",
+    label: "Pays de naissance",
+    hint: "Tapez le début du nom du pays, puis choisissez dans la liste.",
+    search: birthCountries,
+    describe: (/** @type {CountryOfBirth} */ c) => `${c.name} — code ${c.cog}`,
+    key: (/** @type {CountryOfBirth} */ c) => c.cog,
+    onError: showError,
+  });
+  const lostName = textField({ id: "counter-commune-nom", label: "Nom de la commune de naissance", hint: "Tel qu'il figure sur la pièce d'identité." });
+  const lostDepartement = textField({ id: "counter-departement", label: "Département de naissance (numéro)", hint: "Par exemple 42, 2A ou 971. L'année de naissance est alors obligatoire.", extra: { class: "input-short" } });
+  const lostBox = h("div", {}, lostName.wrapper, lostDepartement.wrapper);
+  function showPlace() {
+    const value = where.value();
+    communePicker.element.hidden = value !== "france";
+    lostBox.hidden = value !== "introuvable";
+    countryPicker.element.hidden = value !== "etranger";
+  }
+  where.fieldset.addEventListener("change", showPlace);
+  showPlace();
+
+  const motif = h(
+    "select",
+    { id: "counter-motif", "aria-describedby": "counter-motif-hint" },
+    h("option", { value: "" }, "Choisissez le motif"),
+    MOTIFS.map((text) => h("option", { value: text }, text)),
+  );
+  const piece = h("input", { type: "checkbox", id: "counter-piece" });
+  const submit = h("button", { type: "submit", class: "button", id: "counter-submit" }, "Consulter le quotient familial");
+
+  const form = h(
+    "form",
+    { class: "form", id: "counter-form", novalidate: true },
+    h("h2", {}, "Identité de l'allocataire"),
+    nomNaissance.wrapper,
+    nomUsage.wrapper,
+    prenomsList,
+    h("div", { class: "actions" }, addPrenom),
+    sexe.fieldset,
+    birthDate,
+    where.fieldset,
+    communePicker.element,
+    lostBox,
+    countryPicker.element,
+    h("h2", {}, "Motif et vérification"),
+    h("div", { class: "field" },
+      h("label", { for: "counter-motif" }, "Motif de la consultation"),
+      h("p", { class: "hint", id: "counter-motif-hint" }, "Il est inscrit au journal des accès, comme la loi le demande."),
+      motif),
+    h("div", { class: "field checkbox" }, piece, h("label", { for: "counter-piece" }, "J'ai vérifié la pièce d'identité de la personne présente au guichet.")),
+    h("div", { class: "actions" }, submit),
+  );
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    once(form, async () => {
+      clearInvalid(form);
+      clearRegion(error);
+      const problems = [];
+      if (nomNaissance.input.value.trim() === "") {
+        problems.push("Indiquez le nom de naissance.");
+        flagInvalid(nomNaissance.input);
+      }
+      if (prenoms.every((input) => input.value.trim() === "")) {
+        problems.push("Indiquez au moins un prénom.");
+        flagInvalid(prenoms[0]);
+      }
+      if (!sexe.value()) {
+        problems.push("Indiquez le sexe à l'état civil.");
+      }
+      const place = where.value();
+      /** @type {CommuneOfBirth | null} */
+      const commune = communePicker.selected();
+      /** @type {CountryOfBirth | null} */
+      const country = countryPicker.selected();
+      if (place === "france" && !commune) {
+        problems.push("Choisissez la commune de naissance dans la liste (ou « commune introuvable »).");
+        flagInvalid(communePicker.input);
+      }
+      if (place === "etranger" && !country) {
+        problems.push("Choisissez le pays de naissance dans la liste.");
+        flagInvalid(countryPicker.input);
+      }
+      if (motif.value === "") {
+        problems.push("Choisissez le motif de la consultation.");
+        motif.setAttribute("aria-invalid", "true");
+      }
+      if (!piece.checked) {
+        problems.push("Cochez la case : la pièce d'identité doit être vérifiée avant toute consultation.");
+        flagInvalid(piece);
+      }
+      if (problems.length > 0) {
+        error.replaceChildren(h("p", {}, "Le formulaire est incomplet :"), h("ul", {}, problems.map((p) => h("li", {}, p))));
+        error.setAttribute("tabindex", "-1");
+        error.focus();
+        return;
+      }
+      const date = [annee.value.trim(), mois.value.trim().padStart(2, "0"), jour.value.trim().padStart(2, "0")];
+      const dateText = date[0] === "" ? null : date[1] === "00" ? date[0] : date[2] === "00" ? `${date[0]}-${date[1]}` : date.join("-");
+      try {
+        const found = await counterLookup({
+          commune_id: /** @type {number} */ (context.currentCommune()?.id),
+          motif: motif.value,
+          piece_verifiee: piece.checked,
+          annee: null,
+          mois: null,
+          identite: {
+            nom_naissance: nomNaissance.input.value,
+            nom_usage: nomUsage.input.value.trim() === "" ? null : nomUsage.input.value,
+            prenoms: prenoms.map((input) => input.value).filter((text) => text.trim() !== ""),
+            sexe: sexe.value(),
+            date_naissance: dateText,
+            pays_naissance: place === "etranger" ? (country?.cog ?? "") : "99100",
+            commune_naissance: place === "france" ? (commune?.cog ?? null) : null,
+            commune_naissance_nom: place === "introuvable" ? lostName.input.value : null,
+            departement_naissance: place === "introuvable" ? lostDepartement.input.value : null,
+          },
+        });
+        showResult(found);
+      } catch (reason) {
+        result.hidden = true;
+        report(reason, error);
+      }
+    });
+  });
+
+  /** @param {CounterResult} found */
+  function showResult(found) {
+    const q = found.quotient;
+    const title = h("h2", { id: "counter-result-heading", tabindex: "-1" }, "Quotient familial trouvé");
+    const value = q === null
+      ? "Aucun quotient familial dans la réponse (le jeton n'y donne peut-être pas accès)."
+      : q.valeur === null
+        ? "Ressources non connues : la caisse n'a pas calculé de quotient familial. Demandez l'attestation papier."
+        : `${q.valeur} €`;
+    result.replaceChildren(
+      title,
+      h(
+        "dl",
+        { class: "recap", id: "counter-result-qf" },
+        h("dt", {}, "Quotient familial"),
+        h("dd", { class: "qf-value" }, value),
+        q ? [h("dt", {}, "Caisse"), h("dd", {}, q.fournisseur === "CNAF" ? "CAF (CNAF)" : (q.fournisseur ?? "non précisée"))] : null,
+        q ? [h("dt", {}, "Mois du QF"), h("dd", {}, formatMonth(q.annee, q.mois))] : null,
+        q && q.annee_calcul !== null ? [h("dt", {}, "Calculé en"), h("dd", {}, formatMonth(q.annee_calcul, q.mois_calcul))] : null,
+      ),
+      h("h3", {}, "Allocataires"),
+      people(found.allocataires, "counter-result-allocataires"),
+      h("h3", {}, "Enfants"),
+      people(found.enfants, "counter-result-enfants"),
+      found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : null,
+    );
+    result.hidden = false;
+    focusHeading(title);
+  }
+
+  main.replaceChildren(heading, h("p", { class: "view-commune" }, `Commune : ${commune.name}`), error, form, result);
+  return heading;
+}
+
+/**
+ * @param {CounterPerson[]} list
+ * @param {string} id
+ */
+function people(list, id) {
+  if (list.length === 0) {
+    return h("p", { id }, "Aucun dans la réponse.");
+  }
+  return h(
+    "ul",
+    { id, class: "people" },
+    list.map((person) => h("li", {}, h("strong", {}, person.nom_usage ?? person.nom_naissance ?? ""), ` ${person.prenoms ?? ""}`, person.date_naissance ? ` — ${person.date_naissance}` : "")),
+  );
+}
