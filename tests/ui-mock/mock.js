@@ -246,6 +246,27 @@
     same_family: db.dossiers.filter((d) => d.id !== row.id && d.nom === row.nom),
   });
   Object.assign(commands, {
+    birth_communes: ({ query }) =>
+      [
+        { cog: "42218", name: "Saint-Étienne", departement: "42", current: true, note: null },
+        { cog: "08480", name: "Villers-Semeuse", departement: "08", current: true, note: null },
+        { cog: "74011", name: "Annecy-le-Vieux", departement: "74", current: false, note: "commune fusionnée dans Annecy (commune déléguée)" },
+      ].filter((c) => fold(c.name).includes(fold(query)) || c.cog.startsWith(query)),
+    birth_countries: ({ query }) =>
+      [
+        { cog: "99350", name: "Maroc" },
+        { cog: "99127", name: "Italie" },
+      ].filter((c) => fold(c.name).includes(fold(query))),
+    counter_lookup: ({ request }) => {
+      if (!request.piece_verifiee) return fail("validation", "Vérifiez la pièce d'identité.");
+      journalRow(db.agent.name, "consultation_qf", { motif: request.motif, commune_id: 1 });
+      return {
+        quotient: { fournisseur: "CNAF", valeur: 2550, annee: 2026, mois: 10, annee_calcul: 2026, mois_calcul: 10 },
+        allocataires: [{ nom_naissance: "LEFEBVRE", nom_usage: null, prenoms: "ALEXIS", date_naissance: "27/12/1982", sexe: "F" }],
+        enfants: [],
+        request_id: "4e0a1b2c-1d2e-4f30-8a41-5b6c7d8e9f00",
+      };
+    },
     inbox_search: ({ query }) => {
       const words = fold(query.text).split(/\s+/).filter(Boolean);
       const rows = db.dossiers
