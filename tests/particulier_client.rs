@@ -705,3 +705,25 @@ async fn the_counter_form_calls_only_once_the_identity_is_checked() {
     assert_eq!(rows[0].motif.as_deref(), Some("Inscription à la cantine"));
     simulator.stop().await;
 }
+
+#[tokio::test]
+async fn the_token_guardian_reads_the_expiry_the_server_keeps() {
+    use guichet_qf::particulier::token::{self, ExpirySource, Urgency};
+    let simulator = simulator().await;
+    let expires = "2027-01-10T00:00:00Z".parse::<Timestamp>().unwrap();
+    let minted = simulator.mint_token(&QF_SCOPES[..2], expires);
+    let client = client_for(&simulator, &minted, Arc::new(RateLimiter::new(10)));
+    let info = token::inspect(&client, &SecretString::from(minted.clone()))
+        .await
+        .unwrap();
+    assert_eq!(info.expires_at, Some(expires));
+    assert_eq!(info.source, ExpirySource::Serveur);
+    assert!(token::allows(&info, "cnaf_allocataires"));
+    assert!(!token::allows(&info, "cnaf_enfants"));
+    let warning = token::expiry_warning(&info, "Majastres", november_2026()).unwrap();
+    assert_eq!(warning.urgency, Urgency::Information, "49 days left");
+    // The guardian's call names nobody: no identity ever reaches the introspection route.
+    let recorded = simulator.requests();
+    assert!(recorded.iter().all(|r| r.query.is_empty()), "{recorded:?}");
+    simulator.stop().await;
+}

@@ -284,6 +284,45 @@ impl ParticulierClient {
         }
     }
 
+    /// What the server says about the token itself: `/v3/token/introspect`, or, where that
+    /// route does not exist (404), `/api/introspect` for the scopes (see [`super::token`]).
+    /// Returns the status and body of the answer that counts.
+    pub async fn introspect(&self) -> Result<(u16, Vec<u8>, bool), LookupError> {
+        let mut v3 = true;
+        for path in [super::token::INTROSPECT_V3, super::token::INTROSPECT_V2] {
+            if self.limiter.acquire(Some(self.max_wait)).await.is_err() {
+                return Err(LookupError::new(
+                    ErrorKind::RateLimited,
+                    "Trop de demandes envoyées à API Particulier avec le jeton de la commune.",
+                    "La vérification du jeton sera refaite plus tard.",
+                ));
+            }
+            let response = self
+                .http
+                .get(format!("{}{path}", self.base_url))
+                .bearer_auth(self.token.expose_secret())
+                .header(reqwest::header::ACCEPT, "application/json")
+                .send()
+                .await
+                .map_err(network_error)?;
+            let status = response.status().as_u16();
+            let body = response.bytes().await.map_err(network_error)?.to_vec();
+            if status == 404 && v3 {
+                v3 = false;
+                continue;
+            }
+            if !(200..300).contains(&status) {
+                return Err(classify(status, &body, None, None));
+            }
+            return Ok((status, body, v3));
+        }
+        Err(LookupError::new(
+            ErrorKind::Unexpected,
+            "API Particulier ne propose aucune route d'introspection du jeton.",
+            "La date d'expiration est lue dans le jeton lui-même.",
+        ))
+    }
+
     /// `Retry-After` in seconds, else `RateLimit-Reset` (an epoch second) minus now; never 0.
     fn retry_after(&self, headers: &HeaderMap) -> Option<Duration> {
         if let Some(seconds) = header(headers, "retry-after").and_then(|v| v.parse::<u64>().ok()) {

@@ -19,6 +19,7 @@ pub mod counter;
 pub mod errors;
 pub mod identity;
 pub mod limiter;
+pub mod token;
 
 use jiff::Timestamp;
 use serde::Serialize;
