@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod journal;
 pub mod launch;
 pub mod logging;
+pub mod poster;
 pub mod settings;
 pub mod setup;
 pub mod simulators;
