@@ -100,6 +100,9 @@ enum Command {
         /// obligatoire)
         #[arg(long)]
         actualisation: bool,
+        /// Logo de la commune (PNG, 2 Mo au plus), en haut à gauche
+        #[arg(long, value_name = "FICHIER.png")]
+        logo: Option<std::path::PathBuf>,
         /// Écrire l'affiche même si la commune n'est pas ouverte sur le formulaire national
         #[arg(long)]
         forcer: bool,
@@ -468,12 +471,14 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             services,
             email,
             actualisation,
+            logo,
             forcer,
         } => {
             let options = PosterOptions {
                 services,
                 email,
                 actualisation,
+                logo,
                 forcer,
             };
             poster(launch, format, &out, &cible, options, now)
@@ -1233,6 +1238,7 @@ struct PosterOptions {
     services: Option<String>,
     email: Option<String>,
     actualisation: bool,
+    logo: Option<std::path::PathBuf>,
     forcer: bool,
 }
 
@@ -1271,6 +1277,13 @@ fn poster(
         request.refresh = Some(Refresh {
             contact_email: email,
         });
+    }
+    if let Some(path) = &options.logo {
+        let bytes = std::fs::read(path).map_err(|error| {
+            Error::validation(format!("Le logo « {} » est illisible.", path.display()))
+                .with_source(error)
+        })?;
+        request.logo = Some(poster::Logo::from_png(&bytes)?);
     }
     request.validate()?;
     let listing = runtime()?.block_on(poster::check_listed(

@@ -3,7 +3,7 @@
 //! extracted (`pdftotext`); the check against formulaire-qf's public list on a local server; the
 //! CLI's `poster` and `qr` as an agent runs them.
 //!
-//! `pdftoppm`, `pdftotext` (poppler-utils) and `zbarimg` (zbar-tools) come from
+//! `pdftoppm`, `pdftotext`, `pdfimages` (poppler-utils) and `zbarimg` (zbar-tools) come from
 //! `scripts/bootstrap.sh test`. Without them the rendering tests are skipped on a developer's
 //! PC, and fail under `CI=true`.
 
@@ -24,7 +24,7 @@ const DPI: f32 = 150.0;
 
 /// Whether the outside tools are there; under CI they must be.
 fn tools_present() -> bool {
-    let missing: Vec<&str> = ["pdftoppm", "pdftotext", "zbarimg"]
+    let missing: Vec<&str> = ["pdftoppm", "pdftotext", "pdfimages", "zbarimg"]
         .into_iter()
         .filter(|tool| {
             Command::new("sh")
@@ -208,6 +208,98 @@ fn the_opt_out_sentence_only_when_the_commune_refreshes() {
             "{text}"
         );
     }
+}
+
+#[test]
+fn a_logo_is_drawn_once_per_flyer_and_keeps_the_qr_readable() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A 300 × 200 gradient with transparency, as a commune's logo might be.
+    let (width, height) = (300u32, 200u32);
+    let mut rgba = Vec::new();
+    for y in 0..height {
+        for x in 0..width {
+            rgba.extend([
+                (x % 256) as u8,
+                (y % 256) as u8,
+                160,
+                if x < 20 { 0 } else { 255 },
+            ]);
+        }
+    }
+    let mut logo = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut logo, width, height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_image_data(&rgba).unwrap();
+    }
+    let logo_path = dir.path().join("logo.png");
+    std::fs::write(&logo_path, &logo).unwrap();
+    for format in [Format::A4, Format::A5x2] {
+        let mut request = request(format);
+        request.logo = Some(poster::Logo::from_png(&logo).unwrap());
+        let pdf = poster::render(&request).unwrap();
+        assert!(pdf.len() < 300 * 1024, "{format:?}: {} bytes", pdf.len());
+        let path = dir.path().join(format!("logo-{format:?}.pdf"));
+        std::fs::write(&path, &pdf).unwrap();
+        let images = run_tool("pdfimages", &["-list", path.to_str().unwrap()]);
+        let drawn: Vec<Vec<&str>> = images
+            .lines()
+            .skip(2)
+            .map(|line| line.split_whitespace().collect())
+            .collect();
+        assert_eq!(drawn.len(), format.qr_placements().len(), "{images}");
+        assert!(
+            drawn.iter().all(|fields| fields[3..5] == ["300", "200"]),
+            "{images}"
+        );
+        let (_, _, _, image) = rasterise(&path);
+        assert_eq!(decode(&image).len(), format.qr_placements().len());
+        assert!(decode(&image).iter().all(|text| text == URL));
+    }
+
+    // From the command line, and a file that is not a PNG refused in French.
+    let output = cli(
+        dir.path(),
+        "http://127.0.0.1:1",
+        &[
+            "poster",
+            "--format",
+            "a4",
+            "--out",
+            dir.path().join("l.pdf").to_str().unwrap(),
+            "--siret",
+            SIRET,
+            "--nom",
+            NAME,
+            "--logo",
+            logo_path.to_str().unwrap(),
+        ],
+    );
+    common::assert_ok(&output);
+    let output = cli(
+        dir.path(),
+        "http://127.0.0.1:1",
+        &[
+            "poster",
+            "--format",
+            "a4",
+            "--out",
+            dir.path().join("m.pdf").to_str().unwrap(),
+            "--siret",
+            SIRET,
+            "--nom",
+            NAME,
+            "--logo",
+            dir.path().join("l.pdf").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PNG"));
 }
 
 /// A stand-in for formulaire-qf's public list, answering `body` with `status`.

@@ -13,7 +13,8 @@
 //! - [`check_listed`]: whether the commune is open on the national form, from its public list,
 //!   the base URL given by the caller.
 //!
-//! The commune logo is not drawn yet (see the issue); the request has no field for it.
+//! An optional commune logo (PNG, checked by [`Logo::from_png`]) is drawn in the top-left
+//! corner; storing it with the commune and JPEG logos are left for later.
 
 mod pdf;
 pub mod text;
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Code, Error, Result};
 use crate::identifiers;
 
-pub use pdf::{render, Placement};
+pub use pdf::{render, Logo, Placement};
 pub use text::{email_text, french_typography, website_text};
 
 /// Where formulaire-qf is published; the launch may point elsewhere (tests).
@@ -110,7 +111,7 @@ pub struct Refresh {
 }
 
 /// Everything a poster says.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PosterRequest {
     pub format: Format,
     pub commune_name: String,
@@ -124,6 +125,9 @@ pub struct PosterRequest {
     pub refresh: Option<Refresh>,
     /// When it is made (the PDF's dates; the domain never reads the clock).
     pub date: jiff::Timestamp,
+    /// The commune's logo, already checked.
+    #[serde(skip)]
+    pub logo: Option<Logo>,
 }
 
 impl PosterRequest {
@@ -142,6 +146,7 @@ impl PosterRequest {
             contact_email: None,
             refresh: None,
             date,
+            logo: None,
         }
     }
 

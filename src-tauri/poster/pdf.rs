@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 
 use printpdf::{
     Color, FontId, LineDashPattern, LinePoint, Mm, OffsetDateTime, Op, PaintMode, ParsedFont,
-    PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, Rgb,
-    TextItem, WindingOrder,
+    PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, RawImage,
+    RawImageData, RawImageFormat, Rgb, TextItem, WindingOrder, XObjectId, XObjectTransform,
 };
 
 use super::text::{self, Run};
@@ -32,6 +32,74 @@ const QR_SIDE: f32 = 90.0;
 const QR_TOP: f32 = 72.0;
 /// Where the footer's first line sits on the grid; the body must end above it.
 const FOOTER_TOP: f32 = 281.0;
+
+/// Largest logo file accepted.
+pub const LOGO_MAX_BYTES: usize = 2 * 1024 * 1024;
+/// Largest logo side accepted, in pixels.
+const LOGO_MAX_PIXELS: u32 = 4000;
+/// The logo's box on the grid: top-left corner, width, height (mm). It ends above the commune's
+/// name whenever the name is shrunk, and beside it otherwise.
+const LOGO_BOX: (f32, f32, f32, f32) = (MARGIN, 5.0, 24.0, 14.0);
+
+/// A commune logo, decoded and flattened on white (RGB, 8 bits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logo {
+    width: u32,
+    height: u32,
+    rgb: Vec<u8>,
+}
+
+impl Logo {
+    /// Checks and decodes a PNG chosen by the agent: at most 2 MB and 4 000 pixels a side.
+    pub fn from_png(bytes: &[u8]) -> Result<Logo> {
+        if bytes.len() > LOGO_MAX_BYTES {
+            return Err(Error::validation(format!(
+                "Le logo pèse {} Ko : 2 Mo au plus. Enregistrez-le plus petit.",
+                bytes.len() / 1024
+            )));
+        }
+        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            return Err(Error::validation(
+                "Les logos JPEG ne sont pas encore pris en charge : enregistrez le logo au \
+                 format PNG.",
+            ));
+        }
+        let unreadable = || Error::validation("Ce fichier n'est pas une image PNG lisible.");
+        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            return Err(unreadable());
+        }
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+        let mut reader = decoder.read_info().map_err(|_| unreadable())?;
+        let (width, height) = (reader.info().width, reader.info().height);
+        if width > LOGO_MAX_PIXELS || height > LOGO_MAX_PIXELS {
+            return Err(Error::validation(format!(
+                "Le logo mesure {width} × {height} pixels : 4 000 au plus de chaque côté."
+            )));
+        }
+        let mut pixels = vec![0; reader.output_buffer_size().ok_or_else(unreadable)?];
+        let frame = reader.next_frame(&mut pixels).map_err(|_| unreadable())?;
+        pixels.truncate(frame.buffer_size());
+        let over_white = |value: u8, alpha: u8| {
+            let (value, alpha) = (u32::from(value), u32::from(alpha));
+            ((value * alpha + 255 * (255 - alpha)) / 255) as u8
+        };
+        let rgb = match frame.color_type {
+            png::ColorType::Rgb => pixels,
+            png::ColorType::Rgba => pixels
+                .chunks(4)
+                .flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3])))
+                .collect(),
+            png::ColorType::Grayscale => pixels.iter().flat_map(|&g| [g, g, g]).collect(),
+            png::ColorType::GrayscaleAlpha => pixels
+                .chunks(2)
+                .flat_map(|p| [over_white(p[0], p[1]); 3])
+                .collect(),
+            png::ColorType::Indexed => return Err(unreadable()),
+        };
+        Ok(Logo { width, height, rgb })
+    }
+}
 
 /// Where a QR code is printed, in mm from the page's top-left corner.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,6 +312,27 @@ fn centred(
     baseline: f32,
 ) -> f32 {
     let width = GRID_WIDTH - 2.0 * MARGIN;
+    centred_in(
+        ops,
+        frame,
+        face,
+        text,
+        (bold, size, min_size),
+        baseline,
+        width,
+    )
+}
+
+/// [`centred`] within `width` mm; `style` is (bold, size, smallest size).
+fn centred_in(
+    ops: &mut Vec<Op>,
+    frame: &Frame,
+    face: &Type<'_>,
+    text: &str,
+    (bold, size, min_size): (bool, f32, f32),
+    baseline: f32,
+    width: f32,
+) -> f32 {
     let mut size = size;
     while size > min_size && face.width(text, bold, size) > width {
         size -= 0.5;
@@ -370,17 +459,25 @@ fn poster_ops(
     face: &Type<'_>,
     request: &PosterRequest,
     matrix: &QrMatrix,
+    logo: Option<(&Logo, &XObjectId)>,
 ) -> Result<Vec<Op>> {
     let mut ops = vec![Op::SetFillColor { col: black() }];
-    centred(
+    if let Some((logo, id)) = logo {
+        logo_ops(&mut ops, frame, logo, id);
+    }
+    // With a logo in the corner, the name keeps clear of it on both sides.
+    let name_width = match logo {
+        Some(_) => GRID_WIDTH - 2.0 * (LOGO_BOX.0 + LOGO_BOX.2 + 2.0),
+        None => GRID_WIDTH - 2.0 * MARGIN,
+    };
+    centred_in(
         &mut ops,
         frame,
         face,
         request.commune_name.trim(),
-        true,
-        30.0,
-        18.0,
+        (true, 30.0, 18.0),
         26.0,
+        name_width,
     );
     let services = text::french_typography(request.services.trim());
     if !services.is_empty() {
@@ -471,9 +568,20 @@ pub fn render(request: &PosterRequest) -> Result<Vec<u8>> {
         regular: document.add_font(&fonts.regular),
         bold: document.add_font(&fonts.bold),
     };
+    let logo = request.logo.as_ref().map(|logo| {
+        let image = RawImage {
+            pixels: RawImageData::U8(logo.rgb.clone()),
+            width: logo.width as usize,
+            height: logo.height as usize,
+            data_format: RawImageFormat::RGB8,
+            tag: Vec::new(),
+        };
+        (logo, document.add_image(&image))
+    });
     let mut ops = Vec::new();
     for frame in request.format.frames() {
-        ops.extend(poster_ops(&frame, &face, request, &matrix)?);
+        let logo = logo.as_ref().map(|(logo, id)| (*logo, id));
+        ops.extend(poster_ops(&frame, &face, request, &matrix, logo)?);
     }
     let (width, height) = request.format.page_mm();
     if request.format == Format::A5x2 {
@@ -491,6 +599,27 @@ pub fn render(request: &PosterRequest) -> Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+/// The logo fitted in [`LOGO_BOX`], keeping its proportions, against the box's top-left corner.
+fn logo_ops(ops: &mut Vec<Op>, frame: &Frame, logo: &Logo, id: &XObjectId) {
+    let (left, top, width, height) = LOGO_BOX;
+    let fit = (width / logo.width as f32).min(height / logo.height as f32);
+    let drawn_height = logo.height as f32 * fit;
+    let bottom_left = frame.point(left, top + drawn_height);
+    // At 72 dpi a pixel is a point; the scale then gives the size in the box.
+    let scale = fit * frame.scale * 72.0 / 25.4;
+    ops.push(Op::UseXobject {
+        id: id.clone(),
+        transform: XObjectTransform {
+            translate_x: Some(bottom_left.x),
+            translate_y: Some(bottom_left.y),
+            scale_x: Some(scale),
+            scale_y: Some(scale),
+            dpi: Some(72.0),
+            ..Default::default()
+        },
+    });
 }
 
 /// A dashed vertical line down the middle of the page, with scissors at the top.
@@ -570,5 +699,17 @@ mod tests {
             assert!(pdf.starts_with(b"%PDF"), "{format:?}");
             assert!(pdf.len() < 300 * 1024, "{format:?}: {} bytes", pdf.len());
         }
+    }
+
+    #[test]
+    fn logos_are_checked() {
+        let png = super::super::qr_png("21040107100019", 2).unwrap();
+        let logo = Logo::from_png(&png).unwrap();
+        assert_eq!((logo.width, logo.height), (114, 114));
+        assert_eq!(logo.rgb.len(), 114 * 114 * 3);
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
+        assert!(Logo::from_png(&jpeg).unwrap_err().message.contains("JPEG"));
+        assert!(Logo::from_png(b"GIF89a").is_err());
+        assert!(Logo::from_png(&vec![0; LOGO_MAX_BYTES + 1]).is_err());
     }
 }
