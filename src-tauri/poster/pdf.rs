@@ -37,6 +37,8 @@ const FOOTER_TOP: f32 = 281.0;
 pub const LOGO_MAX_BYTES: usize = 2 * 1024 * 1024;
 /// Largest logo side accepted, in pixels.
 const LOGO_MAX_PIXELS: u32 = 4000;
+/// Largest logo side drawn, in pixels: about 300 dpi in its 24 mm box, and a small PDF.
+const LOGO_DRAWN_PIXELS: u32 = 300;
 /// The logo's box on the grid: top-left corner, width, height (mm). It ends above the commune's
 /// name whenever the name is shrunk, and beside it otherwise.
 const LOGO_BOX: (f32, f32, f32, f32) = (MARGIN, 5.0, 24.0, 14.0);
@@ -97,7 +99,39 @@ impl Logo {
                 .collect(),
             png::ColorType::Indexed => return Err(unreadable()),
         };
-        Ok(Logo { width, height, rgb })
+        Ok(Logo { width, height, rgb }.reduced(LOGO_DRAWN_PIXELS))
+    }
+
+    /// Averages blocks of pixels until no side exceeds `max` pixels.
+    fn reduced(self, max: u32) -> Logo {
+        let factor = self.width.max(self.height).div_ceil(max) as usize;
+        if factor <= 1 {
+            return self;
+        }
+        let (width, height) = (self.width as usize, self.height as usize);
+        let (new_width, new_height) = (width.div_ceil(factor), height.div_ceil(factor));
+        let mut rgb = Vec::with_capacity(new_width * new_height * 3);
+        for block_y in 0..new_height {
+            for block_x in 0..new_width {
+                let mut sum = [0u32; 3];
+                let mut count = 0;
+                for y in block_y * factor..((block_y + 1) * factor).min(height) {
+                    for x in block_x * factor..((block_x + 1) * factor).min(width) {
+                        let at = (y * width + x) * 3;
+                        for (channel, total) in sum.iter_mut().enumerate() {
+                            *total += u32::from(self.rgb[at + channel]);
+                        }
+                        count += 1;
+                    }
+                }
+                rgb.extend(sum.map(|total| (total / count) as u8));
+            }
+        }
+        Logo {
+            width: new_width as u32,
+            height: new_height as u32,
+            rgb,
+        }
     }
 }
 
@@ -711,5 +745,9 @@ mod tests {
         assert!(Logo::from_png(&jpeg).unwrap_err().message.contains("JPEG"));
         assert!(Logo::from_png(b"GIF89a").is_err());
         assert!(Logo::from_png(&vec![0; LOGO_MAX_BYTES + 1]).is_err());
+        let big = super::super::qr_png("21040107100019", 12).unwrap();
+        let logo = Logo::from_png(&big).unwrap();
+        assert_eq!((logo.width, logo.height), (228, 228), "684 px reduced by 3");
+        assert_eq!(logo.rgb.len(), 228 * 228 * 3);
     }
 }
