@@ -530,3 +530,34 @@ fn cli_qr_writes_png_and_svg() {
         assert_eq!(decode(&png), vec![URL.to_string()]);
     }
 }
+
+#[test]
+fn cli_textes_prints_the_kits_texts_with_the_communes_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "textes",
+        "--siret",
+        SIRET,
+        "--nom",
+        NAME,
+        "--email",
+        "accueil@mairie-exemple.fr",
+    ];
+    let output = cli(dir.path(), "http://127.0.0.1:1", &args);
+    common::assert_ok(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(text.matches(URL).count(), 2, "{text}");
+    assert!(text.contains(&format!("la mairie de {NAME}")), "{text}");
+    assert!(!text.contains("refuser cette actualisation"), "{text}");
+
+    let mut refreshing = args.to_vec();
+    refreshing.extend(["--actualisation", "chaque trimestre"]);
+    let output = cli(dir.path(), "http://127.0.0.1:1", &refreshing);
+    common::assert_ok(&output);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        text.matches("refuser cette actualisation").count(),
+        2,
+        "{text}"
+    );
+}
