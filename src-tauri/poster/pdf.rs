@@ -509,7 +509,7 @@ fn poster_ops(
         frame,
         face,
         request.commune_name.trim(),
-        (true, 30.0, 18.0),
+        (true, 30.0, 14.0),
         26.0,
         name_width,
     );
