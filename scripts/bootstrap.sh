@@ -8,10 +8,11 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# System libraries: WebKitGTK for the window; Xvfb and WebKitWebDriver for the end-to-end tests.
+# System libraries: WebKitGTK for the window; Xvfb and WebKitWebDriver for the end-to-end tests;
+# poppler-utils (pdftoppm, pdftotext) and zbar-tools (zbarimg) to read the poster in tests/poster.rs.
 packages=(libwebkit2gtk-4.1-dev build-essential pkg-config curl file fonts-dejavu-core)
 if [ "$purpose" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver git)
+  packages+=(xvfb xauth webkit2gtk-driver git poppler-utils zbar-tools)
 fi
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

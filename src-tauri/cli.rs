@@ -83,6 +83,57 @@ enum Command {
         #[command(subcommand)]
         action: JournalCommand,
     },
+    /// Imprimer l'affiche (PDF) qui mène les familles au formulaire national de la commune
+    #[command(alias = "affiche")]
+    Poster {
+        /// Format : a4, a3, a5 (flyer) ou a5x2 (2 flyers A5 sur une page A4)
+        #[arg(long, value_enum, hide_possible_values = true)]
+        format: crate::poster::Format,
+        /// Fichier PDF à écrire
+        #[arg(long, value_name = "FICHIER.pdf")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        cible: PosterTarget,
+        /// Services concernés (par défaut : « Cantine, garderie, centre de loisirs »)
+        #[arg(long)]
+        services: Option<String>,
+        /// Adresse e-mail de la mairie, pour les attestations (et le refus de l'actualisation)
+        #[arg(long, value_name = "ADRESSE")]
+        email: Option<String>,
+        /// La commune actualise les QF des familles : l'affiche dit comment refuser (--email
+        /// obligatoire)
+        #[arg(long)]
+        actualisation: bool,
+        /// Logo de la commune (PNG, 2 Mo au plus), en haut à gauche
+        #[arg(long, value_name = "FICHIER.png")]
+        logo: Option<std::path::PathBuf>,
+        /// Écrire l'affiche même si la commune n'est pas ouverte sur le formulaire national
+        #[arg(long)]
+        forcer: bool,
+    },
+    /// Écrire le QR code seul (PNG haute résolution ou SVG), pour le site et le bulletin
+    Qr {
+        /// Fichier à écrire : .png ou .svg
+        #[arg(long, value_name = "FICHIER.png|.svg")]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        cible: PosterTarget,
+    },
+    /// Afficher les textes prêts à coller (site internet, e-mail aux familles)
+    Textes {
+        #[command(flatten)]
+        cible: PosterTarget,
+        /// Services concernés (par défaut : « Cantine, garderie, centre de loisirs »)
+        #[arg(long)]
+        services: Option<String>,
+        /// Adresse e-mail de la mairie
+        #[arg(long, value_name = "ADRESSE")]
+        email: Option<String>,
+        /// Fréquence de l'actualisation des QF par la commune (par exemple « chaque trimestre ») ;
+        /// sans elle, pas de phrase sur l'actualisation
+        #[arg(long, value_name = "PÉRIODE")]
+        actualisation: Option<String>,
+    },
     /// Lancer les simulateurs de Hubee et d'API Particulier (données fictives), jusqu'à Ctrl+C
     Simulateur {
         /// Port du simulateur Hubee (par défaut, un port libre)
@@ -307,6 +358,20 @@ struct JournalFilterArgs {
     action: Option<journal::Action>,
 }
 
+/// Which commune a poster is for: a configured one, or a SIRET and a name.
+#[derive(clap::Args)]
+struct PosterTarget {
+    /// SIRET d'une commune enregistrée (facultatif s'il n'y en a qu'une)
+    #[arg(long, value_name = "SIRET", conflicts_with_all = ["siret", "nom"])]
+    commune: Option<String>,
+    /// SIRET d'une commune non enregistrée sur ce poste (avec --nom)
+    #[arg(long, value_name = "SIRET", requires = "nom")]
+    siret: Option<String>,
+    /// Nom de la commune non enregistrée (avec --siret)
+    #[arg(long, value_name = "NOM", requires = "siret")]
+    nom: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum BackupAction {
     /// Faire une sauvegarde maintenant
@@ -454,6 +519,32 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Dossier { action } => decide(launch, action, now),
         Command::Journal { action } => journal_command(launch, action, now),
+        Command::Poster {
+            format,
+            out,
+            cible,
+            services,
+            email,
+            actualisation,
+            logo,
+            forcer,
+        } => {
+            let options = PosterOptions {
+                services,
+                email,
+                actualisation,
+                logo,
+                forcer,
+            };
+            poster(launch, format, &out, &cible, options, now)
+        }
+        Command::Qr { out, cible } => qr(launch, &out, &cible, now),
+        Command::Textes {
+            cible,
+            services,
+            email,
+            actualisation,
+        } => kit_texts(launch, &cible, services, email, actualisation, now),
         Command::Simulateur {
             hubee_port,
             particulier_port,
@@ -1293,5 +1384,205 @@ fn journal_command(launch: &Launch, action: JournalCommand, now: Timestamp) -> R
             );
         }
     }
+    Ok(())
+}
+
+/// The commune a poster is for, and where to journal its printing.
+struct PosterCommune {
+    siret: String,
+    name: String,
+    /// The configured commune, when there is one.
+    commune_id: Option<i64>,
+    /// The store, when this PC has one.
+    store: Option<Store>,
+}
+
+fn poster_commune(launch: &Launch, target: &PosterTarget, now: Timestamp) -> Result<PosterCommune> {
+    if let (Some(siret), Some(name)) = (&target.siret, &target.nom) {
+        let siret = crate::identifiers::parse_siret(siret)?;
+        let store = if launch.database_path().exists() {
+            Some(open_store(launch, now)?)
+        } else {
+            None
+        };
+        let commune_id = match &store {
+            Some(store) => store
+                .read(communes::list)?
+                .into_iter()
+                .find(|commune| commune.siret == siret)
+                .map(|commune| commune.id),
+            None => None,
+        };
+        return Ok(PosterCommune {
+            siret,
+            name: name.trim().to_string(),
+            commune_id,
+            store,
+        });
+    }
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, target.commune.as_deref()))?;
+    Ok(PosterCommune {
+        siret: commune.siret,
+        name: commune.name,
+        commune_id: Some(commune.id),
+        store: Some(store),
+    })
+}
+
+/// Journals a print or a file made from the command line, when the PC has a store.
+fn journal_print(target: &PosterCommune, detail: String, now: Timestamp) -> Result<()> {
+    let Some(store) = &target.store else {
+        return Ok(());
+    };
+    let mut entry = journal::Entry::new(
+        now,
+        journal::AGENT_COMMAND_LINE,
+        journal::Action::Impression,
+    );
+    entry.commune_id = target.commune_id;
+    entry.detail = Some(if target.commune_id.is_some() {
+        detail
+    } else {
+        format!("{detail}, SIRET {}", target.siret)
+    });
+    store.write(|tx| journal::append(tx, &entry).map(|_| ()))
+}
+
+struct PosterOptions {
+    services: Option<String>,
+    email: Option<String>,
+    actualisation: bool,
+    logo: Option<std::path::PathBuf>,
+    forcer: bool,
+}
+
+fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|error| {
+        Error::new(
+            Code::Storage,
+            format!("Le fichier « {} » n'a pas pu être écrit.", path.display()),
+        )
+        .with_source(error)
+    })
+}
+
+fn poster(
+    launch: &Launch,
+    format: crate::poster::Format,
+    out: &std::path::Path,
+    target: &PosterTarget,
+    options: PosterOptions,
+    now: Timestamp,
+) -> Result<()> {
+    use crate::poster::{self, Listing, PosterRequest, Refresh};
+    let commune = poster_commune(launch, target, now)?;
+    let mut request = PosterRequest::new(format, &commune.name, &commune.siret, now);
+    if let Some(services) = options.services {
+        request.services = services;
+    }
+    request.contact_email = options.email.clone();
+    if options.actualisation {
+        let Some(email) = options.email else {
+            return Err(Error::validation(
+                "Avec --actualisation, donnez l'adresse e-mail à laquelle les familles peuvent \
+                 refuser l'actualisation (--email).",
+            ));
+        };
+        request.refresh = Some(Refresh {
+            contact_email: email,
+        });
+    }
+    if let Some(path) = &options.logo {
+        let bytes = std::fs::read(path).map_err(|error| {
+            Error::validation(format!("Le logo « {} » est illisible.", path.display()))
+                .with_source(error)
+        })?;
+        request.logo = Some(poster::Logo::from_png(&bytes)?);
+    }
+    request.validate()?;
+    let listing = runtime()?.block_on(poster::check_listed(
+        &launch.formulaire_url,
+        &commune.siret,
+        std::time::Duration::from_secs(10),
+    ));
+    match &listing {
+        Listing::Open { .. } => println!("{}", listing.message(&commune.siret)),
+        Listing::NotListed if !options.forcer => {
+            return Err(Error::new(
+                Code::NotFound,
+                format!(
+                    "{} Pour écrire l'affiche quand même, ajoutez --forcer.",
+                    listing.message(&commune.siret)
+                ),
+            ))
+        }
+        Listing::NotListed | Listing::Unknown(_) => {
+            eprintln!("{}", listing.message(&commune.siret))
+        }
+    }
+    let pdf = poster::render(&request)?;
+    write_file(out, &pdf)?;
+    journal_print(&commune, format!("affiche {}", format.label()), now)?;
+    println!(
+        "Affiche {} de {} écrite dans « {} » ({} Ko). Lien : {}",
+        format.label(),
+        commune.name,
+        out.display(),
+        pdf.len().div_ceil(1024),
+        poster::form_url(&commune.siret)?
+    );
+    Ok(())
+}
+
+fn qr(launch: &Launch, out: &std::path::Path, target: &PosterTarget, now: Timestamp) -> Result<()> {
+    let commune = poster_commune(launch, target, now)?;
+    let extension = out
+        .extension()
+        .and_then(|extension| extension.to_str())
+        .map(str::to_ascii_lowercase);
+    let (bytes, kind) = match extension.as_deref() {
+        Some("png") => (crate::poster::qr_png(&commune.siret, 20)?, "PNG"),
+        Some("svg") => (crate::poster::qr_svg(&commune.siret)?.into_bytes(), "SVG"),
+        _ => {
+            return Err(Error::validation(
+                "Le fichier du QR code doit se terminer par .png ou .svg.",
+            ))
+        }
+    };
+    write_file(out, &bytes)?;
+    journal_print(&commune, format!("QR code {kind}"), now)?;
+    println!(
+        "QR code {kind} de {} écrit dans « {} ». Lien : {}",
+        commune.name,
+        out.display(),
+        crate::poster::form_url(&commune.siret)?
+    );
+    Ok(())
+}
+
+fn kit_texts(
+    launch: &Launch,
+    target: &PosterTarget,
+    services: Option<String>,
+    email: Option<String>,
+    refresh_period: Option<String>,
+    now: Timestamp,
+) -> Result<()> {
+    let commune = poster_commune(launch, target, now)?;
+    let kit = crate::poster::text::KitText {
+        commune_name: &commune.name,
+        siret: &commune.siret,
+        services: services
+            .as_deref()
+            .unwrap_or(crate::poster::DEFAULT_SERVICES),
+        contact_email: email.as_deref(),
+        refresh_period: refresh_period.as_deref(),
+    };
+    println!(
+        "=== Texte pour le site internet ===\n\n{}\n\n=== E-mail aux familles ===\n\n{}",
+        crate::poster::website_text(&kit)?,
+        crate::poster::email_text(&kit)?
+    );
     Ok(())
 }

@@ -12,6 +12,7 @@
 //! | `GUICHET_QF_HUBEE_AUTH_URL` | Hubee token URL for every commune (full URL) |
 //! | `GUICHET_QF_HUBEE_API_URL` | Hubee API origin for every commune (without `/teledossiers/v1`) |
 //! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
+//! | `GUICHET_QF_FORMULAIRE_URL` | formulaire-qf origin whose public list the poster checks (never the URL printed) |
 //! | `GUICHET_QF_DEMO_ARRIVAL_SECONDS` | seconds between two fictitious dossiers in the demonstration (60) |
 //!
 //! Also read here from the surroundings: the local time zone (`TZ`, else the system's), for the
@@ -31,6 +32,8 @@ pub struct Launch {
     pub passphrase: Option<SecretString>,
     pub log_filter: String,
     pub endpoints: Overrides,
+    /// formulaire-qf's origin, for the poster's check of its public list of communes.
+    pub formulaire_url: String,
     /// How often a fictitious family sends the form during the demonstration.
     pub demo_arrival_period: std::time::Duration,
     /// The PC's time zone, for local times (journal export, date filters).
@@ -79,6 +82,8 @@ impl Launch {
             hubee_api_url: url("GUICHET_QF_HUBEE_API_URL")?,
             particulier_url: url("GUICHET_QF_PARTICULIER_URL")?,
         };
+        let formulaire_url = url("GUICHET_QF_FORMULAIRE_URL")?
+            .unwrap_or_else(|| crate::poster::FORM_BASE_URL.to_string());
         let demo_arrival_seconds = match std::env::var("GUICHET_QF_DEMO_ARRIVAL_SECONDS") {
             Ok(value) if !value.trim().is_empty() => value
                 .trim()
@@ -103,6 +108,7 @@ impl Launch {
             passphrase,
             log_filter,
             endpoints,
+            formulaire_url,
             demo_arrival_period: std::time::Duration::from_secs(demo_arrival_seconds),
             time_zone,
             documents_dir,

@@ -22,6 +22,7 @@ pub mod launch;
 pub mod logging;
 pub mod particulier;
 pub mod places;
+pub mod poster;
 pub mod settings;
 pub mod setup;
 pub mod simulators;

@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 /// Every variable the binary reads (see `src-tauri/launch.rs`); a test sets the ones it wants
 /// and the developer's own environment never leaks into a run.
-const LAUNCH_VARIABLES: [&str; 7] = [
+const LAUNCH_VARIABLES: [&str; 8] = [
     "GUICHET_QF_DATA_DIR",
     "GUICHET_QF_KEYSTORE",
     "GUICHET_QF_PASSPHRASE",
@@ -18,6 +18,7 @@ const LAUNCH_VARIABLES: [&str; 7] = [
     "GUICHET_QF_HUBEE_AUTH_URL",
     "GUICHET_QF_HUBEE_API_URL",
     "GUICHET_QF_PARTICULIER_URL",
+    "GUICHET_QF_FORMULAIRE_URL",
 ];
 
 /// Runs the binary with `args` on `data_dir`, feeding `stdin`, with `env` set on top of a clean
