@@ -250,7 +250,20 @@ fn retryable(error: &CmdError) -> bool {
 async fn click(client: &Client, css: &str) {
     let deadline = Instant::now() + UI_TIMEOUT;
     loop {
-        let result = element(client, css).await.click().await;
+        let target = element(client, css).await;
+        // The page scrolls smoothly when focus moves to a new heading; WebDriver clicks at
+        // coordinates, so a click during the scroll lands beside the element without an error.
+        // Wait for the element to stand still first.
+        let mut last = target.rectangle().await.ok();
+        while Instant::now() < deadline {
+            tokio::time::sleep(POLL_PERIOD).await;
+            let now = target.rectangle().await.ok();
+            if now == last {
+                break;
+            }
+            last = now;
+        }
+        let result = target.click().await;
         match result {
             Ok(()) => return,
             Err(e) if retryable(&e) && Instant::now() < deadline => {
