@@ -23,6 +23,7 @@
 /** @typedef {import("./bindings/CountryOfBirth").CountryOfBirth} CountryOfBirth */
 /** @typedef {import("./bindings/CounterRequest").CounterRequest} CounterRequest */
 /** @typedef {import("./bindings/CounterResult").CounterResult} CounterResult */
+/** @typedef {import("./bindings/TokenBanner").TokenBanner} TokenBanner */
 /** @typedef {import("./bindings/JournalFilter").JournalFilter} JournalFilter */
 /** @typedef {import("./bindings/JournalPage").JournalPage} JournalPage */
 /** @typedef {import("./bindings/JournalVerification").JournalVerification} JournalVerification */
@@ -329,3 +330,10 @@ export const birthCountries = (query) => call("birth_countries", { query });
  * @returns {Promise<CounterResult>}
  */
 export const counterLookup = (request) => call("counter_lookup", { request });
+
+/**
+ * The API Particulier token warnings (expiry in 90, 30, 7 days, or expired),
+ * most urgent first.
+ * @returns {Promise<TokenBanner[]>}
+ */
+export const tokenBanners = () => call("token_banners");

@@ -61,6 +61,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         birth_communes,
         birth_countries,
         counter_lookup,
+        token_banners,
     ]
 }
 
@@ -216,6 +217,7 @@ async fn secrets_status(shell: State<'_, Shell>, commune_id: i64) -> Reply<Vec<S
 
 #[tauri::command]
 async fn secret_set(
+    app: tauri::AppHandle,
     shell: State<'_, Shell>,
     commune_id: i64,
     kind: SecretKind,
@@ -234,7 +236,16 @@ async fn secret_set(
             now,
         )
     };
-    run().map_err(ipc)
+    let saved = run().map_err(ipc)?;
+    if kind == SecretKind::ParticulierToken {
+        // A new token is checked at once, in the background: its expiry feeds the banners.
+        tauri::async_runtime::spawn(async move {
+            use tauri::Manager;
+            let shell = app.state::<Shell>();
+            shell.check_particulier_token(commune_id, now).await;
+        });
+    }
+    Ok(saved)
 }
 
 #[tauri::command]
@@ -246,7 +257,12 @@ async fn secret_delete(
     let now = Timestamp::now();
     let run = || {
         shell.administrator(now)?;
-        vault::delete(&*shell.store()?, commune_id, kind, now)
+        let store = shell.store()?;
+        let status = vault::delete(&store, commune_id, kind, now)?;
+        if kind == SecretKind::ParticulierToken {
+            store.write(|tx| crate::particulier::token::forget(tx, commune_id))?;
+        }
+        Ok(status)
     };
     run().map_err(ipc)
 }
@@ -530,4 +546,19 @@ async fn counter_lookup(
         .map_err(crate::error::Error::from)
     };
     run.await.map_err(ipc)
+}
+
+/// The token guardian's warnings, most urgent first.
+#[tauri::command]
+async fn token_banners(
+    shell: State<'_, Shell>,
+) -> Reply<Vec<crate::particulier::token::TokenBanner>> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| crate::particulier::token::banners(conn, now))
+    };
+    run().map_err(ipc)
 }

@@ -215,6 +215,62 @@ impl Shell {
         ))
     }
 
+    /// Asks API Particulier about `commune_id`'s token and records the answer for the banners. A
+    /// failure is only logged: the banner stays as it was and the next check tries again.
+    async fn check_particulier_token(&self, commune_id: i64, now: Timestamp) {
+        use crate::particulier::token;
+        let run = async {
+            let store = self.store()?;
+            let commune = store.read(|conn| crate::communes::get(conn, commune_id))?;
+            let Some(secret) = vault::get(
+                &store,
+                &self.key()?,
+                commune.id,
+                vault::SecretKind::ParticulierToken,
+            )?
+            else {
+                return store.write(|tx| token::forget(tx, commune.id));
+            };
+            let client = self.particulier_client(&store, &commune)?;
+            let info = token::inspect(&client, &secret)
+                .await
+                .map_err(Error::from)?;
+            store.write(|tx| token::record(tx, commune.id, &info, now))
+        };
+        if let Err(error) = run.await {
+            tracing::warn!(commune = commune_id, error = %error.detail(), "token not checked");
+        }
+    }
+
+    /// The daily check of every commune's token (and of those never checked).
+    async fn check_particulier_tokens_due(&self, now: Timestamp) {
+        use crate::particulier::token;
+        let Ok(store) = self.store() else {
+            return;
+        };
+        let Ok(communes) = store.read(crate::communes::list) else {
+            return;
+        };
+        for commune in communes {
+            let configured = store
+                .read(|conn| vault::statuses(conn, commune.id))
+                .map(|statuses| {
+                    statuses.iter().any(|s| {
+                        s.kind == vault::SecretKind::ParticulierToken && s.configured_at.is_some()
+                    })
+                })
+                .unwrap_or(false);
+            let checked_at = store
+                .read(|conn| token::recorded(conn, commune.id))
+                .ok()
+                .flatten()
+                .map(|(_, at)| at);
+            if configured && token::check_due(checked_at, now) {
+                self.check_particulier_token(commune.id, now).await;
+            }
+        }
+    }
+
     /// Where the files an agent opens are written for the system viewer; emptied at every
     /// start so that families' documents do not pile up outside the database.
     fn viewer_dir(&self) -> std::path::PathBuf {
@@ -386,6 +442,15 @@ pub fn run() -> i32 {
         .setup(|app| {
             use tauri::Manager;
             tauri::async_runtime::spawn(poller::run(app.handle().clone()));
+            // The token guardian: at start, then every hour for the tokens not checked today.
+            let guardian = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let shell = guardian.state::<Shell>();
+                    shell.check_particulier_tokens_due(Timestamp::now()).await;
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+                }
+            });
             let handle = app.handle().clone();
             // A window left open for days still gets its daily backup.
             tauri::async_runtime::spawn(async move {

@@ -69,10 +69,11 @@ pub struct CounterPerson {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export)]
 pub struct CounterResult {
-    /// `None` when the token has no scope for it.
+    /// `None` when the token has no scope for it: the card then leaves the block out rather
+    /// than showing it empty.
     pub quotient: Option<CounterQuotient>,
-    pub allocataires: Vec<CounterPerson>,
-    pub enfants: Vec<CounterPerson>,
+    pub allocataires: Option<Vec<CounterPerson>>,
+    pub enfants: Option<Vec<CounterPerson>>,
     /// API Particulier's `X-Request-Id`, for its support.
     pub request_id: Option<String>,
 }
@@ -137,8 +138,14 @@ pub async fn lookup_at_counter(
             annee_calcul: q.annee_calcul,
             mois_calcul: q.mois_calcul,
         }),
-        allocataires: lookup.allocataires.iter().map(person).collect(),
-        enfants: lookup.enfants.iter().map(person).collect(),
+        allocataires: lookup
+            .data
+            .contains_key("allocataires")
+            .then(|| lookup.allocataires.iter().map(person).collect()),
+        enfants: lookup
+            .data
+            .contains_key("enfants")
+            .then(|| lookup.enfants.iter().map(person).collect()),
         request_id: lookup.request_id,
     })
 }

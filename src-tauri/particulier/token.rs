@@ -11,11 +11,13 @@
 //! `/api/introspect` gives the scopes (spec §3.3). Nothing here reads the clock.
 
 use jiff::{SignedDuration, Timestamp};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
 use serde_json::Value;
 use ts_rs::TS;
 
 use super::{LookupError, ParticulierClient};
+use crate::error::Result;
 use crate::vault::{ExposeSecret, SecretString};
 
 /// The introspection routes, newest first.
@@ -54,7 +56,7 @@ pub struct TokenInfo {
 pub async fn inspect(
     client: &ParticulierClient,
     token: &SecretString,
-) -> Result<TokenInfo, LookupError> {
+) -> std::result::Result<TokenInfo, LookupError> {
     let (_, body, v3) = client.introspect().await?;
     let claims = jwt_claims(token);
     Ok(if v3 {
@@ -226,6 +228,119 @@ pub fn expiry_warning(
     })
 }
 
+/// How often the window asks the server again about a token it already knows.
+pub const CHECK_EVERY: SignedDuration = SignedDuration::from_hours(24);
+
+impl ExpirySource {
+    fn id(self) -> &'static str {
+        match self {
+            ExpirySource::Serveur => "serveur",
+            ExpirySource::Jeton => "jeton",
+            ExpirySource::Inconnue => "inconnue",
+        }
+    }
+
+    fn from_id(id: &str) -> ExpirySource {
+        match id {
+            "serveur" => ExpirySource::Serveur,
+            "jeton" => ExpirySource::Jeton,
+            _ => ExpirySource::Inconnue,
+        }
+    }
+}
+
+/// Records what was learnt about `commune_id`'s token.
+pub fn record(
+    tx: &Transaction<'_>,
+    commune_id: i64,
+    info: &TokenInfo,
+    now: Timestamp,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO particulier_tokens (commune_id, checked_at, expires_at, source, scopes,
+         datapass_url) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (commune_id) DO UPDATE SET checked_at = excluded.checked_at,
+         expires_at = excluded.expires_at, source = excluded.source, scopes = excluded.scopes,
+         datapass_url = excluded.datapass_url",
+        params![
+            commune_id,
+            now.to_string(),
+            info.expires_at.map(|at| at.to_string()),
+            info.source.id(),
+            serde_json::to_string(&info.scopes).unwrap_or_else(|_| "[]".into()),
+            info.datapass_url,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Forgets a removed token.
+pub fn forget(tx: &Transaction<'_>, commune_id: i64) -> Result<()> {
+    tx.execute(
+        "DELETE FROM particulier_tokens WHERE commune_id = ?1",
+        [commune_id],
+    )?;
+    Ok(())
+}
+
+/// What is known of `commune_id`'s token, and when it was checked.
+pub fn recorded(conn: &Connection, commune_id: i64) -> Result<Option<(TokenInfo, Timestamp)>> {
+    let row = conn
+        .query_row(
+            "SELECT checked_at, expires_at, source, scopes, datapass_url FROM particulier_tokens
+             WHERE commune_id = ?1",
+            [commune_id],
+            |row| {
+                let checked_at: String = row.get(0)?;
+                let expires_at: Option<String> = row.get(1)?;
+                let source: String = row.get(2)?;
+                let scopes: String = row.get(3)?;
+                let info = TokenInfo {
+                    expires_at: expires_at.and_then(|at| at.parse().ok()),
+                    source: ExpirySource::from_id(&source),
+                    scopes: serde_json::from_str(&scopes).unwrap_or_default(),
+                    datapass_url: row.get(4)?,
+                };
+                Ok((info, checked_at.parse::<Timestamp>().ok()))
+            },
+        )
+        .optional()?;
+    Ok(row.and_then(|(info, checked_at)| Some((info, checked_at?))))
+}
+
+/// Whether a token checked at `checked_at` should be asked about again.
+pub fn check_due(checked_at: Option<Timestamp>, now: Timestamp) -> bool {
+    checked_at.is_none_or(|at| now.duration_since(at) >= CHECK_EVERY)
+}
+
+/// A commune's warning, for the window's banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct TokenBanner {
+    #[ts(type = "number")]
+    pub commune_id: i64,
+    pub warning: ExpiryWarning,
+    pub datapass_url: Option<String>,
+}
+
+/// The warnings due `now` for every commune whose token is known, most urgent first.
+pub fn banners(conn: &Connection, now: Timestamp) -> Result<Vec<TokenBanner>> {
+    let mut banners = Vec::new();
+    for commune in crate::communes::list(conn)? {
+        if let Some((info, _)) = recorded(conn, commune.id)? {
+            if let Some(warning) = expiry_warning(&info, &commune.name, now) {
+                banners.push(TokenBanner {
+                    commune_id: commune.id,
+                    warning,
+                    datapass_url: info.datapass_url,
+                });
+            }
+        }
+    }
+    banners.sort_by_key(|banner| std::cmp::Reverse(banner.warning.urgency));
+    Ok(banners)
+}
+
 /// Whether the token may read a block of the answer (`cnaf_enfants`…): the counter hides what
 /// it cannot read rather than showing it empty.
 pub fn allows(info: &TokenInfo, scope: &str) -> bool {
@@ -269,6 +384,29 @@ mod tests {
         let soon = expiry_warning(&token, "Majastres", at("2027-02-27T00:00:00Z")).unwrap();
         assert_eq!(soon.days_left, 2);
         assert!(soon.message.contains("dans 2 jours"), "{}", soon.message);
+    }
+
+    #[test]
+    fn what_was_learnt_is_kept_and_turned_into_banners() {
+        let (_dir, store, commune) = crate::fixtures::store_with_commune();
+        let now = at("2027-02-25T00:00:00Z");
+        assert!(check_due(None, now));
+        assert!(store.read(|c| banners(c, now)).unwrap().is_empty());
+        let token = TokenInfo {
+            datapass_url: Some("https://datapass.api.gouv.fr/demandes/42".into()),
+            ..info("2027-03-01T00:00:00Z", ExpirySource::Serveur)
+        };
+        store.write(|tx| record(tx, commune, &token, now)).unwrap();
+        let (kept, checked_at) = store.read(|c| recorded(c, commune)).unwrap().unwrap();
+        assert_eq!((kept, checked_at), (token.clone(), now));
+        assert!(!check_due(Some(checked_at), at("2027-02-25T23:00:00Z")));
+        assert!(check_due(Some(checked_at), at("2027-02-26T00:00:00Z")));
+        let shown = store.read(|c| banners(c, now)).unwrap();
+        assert_eq!(shown.len(), 1);
+        assert_eq!(shown[0].warning.urgency, Urgency::Urgent);
+        assert_eq!(shown[0].datapass_url, token.datapass_url);
+        store.write(|tx| forget(tx, commune)).unwrap();
+        assert!(store.read(|c| banners(c, now)).unwrap().is_empty());
     }
 
     #[test]

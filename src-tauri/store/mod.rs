@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_dossiers.sql"),
     include_str!("migrations/0003_journal.sql"),
+    include_str!("migrations/0004_particulier_tokens.sql"),
 ];
 
 /// The schema version this build writes.

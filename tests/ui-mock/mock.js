@@ -246,6 +246,23 @@
     same_family: db.dossiers.filter((d) => d.id !== row.id && d.nom === row.nom),
   });
   Object.assign(commands, {
+    // ?token=expire or ?token=30 shows the token guardian's banner.
+    token_banners: () => {
+      const token = params.get("token");
+      if (!token) return [];
+      const expired = token === "expire";
+      return [{
+        commune_id: 1,
+        datapass_url: "https://datapass.api.gouv.fr/demandes/42",
+        warning: {
+          urgency: expired ? "expire" : "attention",
+          days_left: expired ? -3 : 21,
+          message: expired
+            ? "Le jeton API Particulier de Majastres a expiré le 20/11/2026 : la recherche de QF au guichet est impossible. Seul le demandeur de l'habilitation DataPass (souvent le maire ou le secrétaire général) peut le prolonger de 18 mois, depuis son compte sur particulier.api.gouv.fr ; il reçoit aussi les rappels par courriel. Enregistrez ensuite le jeton prolongé dans Paramètres › Secrets."
+            : "Le jeton API Particulier de Majastres expire le 14/12/2026, dans 21 jours. Seul le demandeur de l'habilitation DataPass (souvent le maire ou le secrétaire général) peut le prolonger de 18 mois, depuis son compte sur particulier.api.gouv.fr ; il reçoit aussi les rappels par courriel.",
+        },
+      }];
+    },
     birth_communes: ({ query }) =>
       [
         { cog: "42218", name: "Saint-Étienne", departement: "42", current: true, note: null },
@@ -263,7 +280,7 @@
       return {
         quotient: { fournisseur: "CNAF", valeur: 2550, annee: 2026, mois: 10, annee_calcul: 2026, mois_calcul: 10 },
         allocataires: [{ nom_naissance: "LEFEBVRE", nom_usage: null, prenoms: "ALEXIS", date_naissance: "27/12/1982", sexe: "F" }],
-        enfants: [],
+        enfants: null,
         request_id: "4e0a1b2c-1d2e-4f30-8a41-5b6c7d8e9f00",
       };
     },

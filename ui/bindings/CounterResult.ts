@@ -7,9 +7,10 @@ import type { CounterQuotient } from "./CounterQuotient";
  */
 export type CounterResult = { 
 /**
- * `None` when the token has no scope for it.
+ * `None` when the token has no scope for it: the card then leaves the block out rather
+ * than showing it empty.
  */
-quotient: CounterQuotient | null, allocataires: Array<CounterPerson>, enfants: Array<CounterPerson>, 
+quotient: CounterQuotient | null, allocataires: Array<CounterPerson> | null, enfants: Array<CounterPerson> | null, 
 /**
  * API Particulier's `X-Request-Id`, for its support.
  */

@@ -272,11 +272,10 @@ export function renderCounter(main, context) {
         q ? [h("dt", {}, "Mois du QF"), h("dd", {}, formatMonth(q.annee, q.mois))] : null,
         q && q.annee_calcul !== null ? [h("dt", {}, "Calculé en"), h("dd", {}, formatMonth(q.annee_calcul, q.mois_calcul))] : null,
       ),
-      h("h3", {}, "Allocataires"),
-      people(found.allocataires, "counter-result-allocataires"),
-      h("h3", {}, "Enfants"),
-      people(found.enfants, "counter-result-enfants"),
-      found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : null,
+      // A block the token has no scope for is left out, not shown empty.
+      ...(found.allocataires ? [h("h3", {}, "Allocataires"), people(found.allocataires, "counter-result-allocataires")] : []),
+      ...(found.enfants ? [h("h3", {}, "Enfants"), people(found.enfants, "counter-result-enfants")] : []),
+      found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : "",
     );
     result.hidden = false;
     focusHeading(title);

@@ -1,7 +1,7 @@
 // Main shell, shown while an agent's session is open: a header (commune,
 // agent, "Verrouiller"), the main navigation and the current view.
 
-import { communesList, demoStop, inboxNewCount } from "../api.js";
+import { communesList, demoStop, inboxNewCount, tokenBanners } from "../api.js";
 import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
@@ -139,7 +139,32 @@ export function renderShell(status, app) {
       leaveError,
     );
   }
-  const screen = h("div", { class: "shell", id: "shell" }, skip, banner, header, nav, main);
+  // The token guardian's warnings, under the header on every view: an expired token is an
+  // alert (the counter lookup no longer works), an expiry to come is a polite note.
+  const tokenSlot = h("div", { id: "token-banners" });
+  function refreshTokenBanners() {
+    tokenBanners()
+      .then((banners) => {
+        tokenSlot.replaceChildren(
+          ...banners.map((b) =>
+            h(
+              "div",
+              {
+                class: b.warning.urgency === "expire" || b.warning.urgency === "urgent" ? "token-banner urgent" : "token-banner",
+                role: b.warning.urgency === "expire" ? "alert" : "status",
+                "data-urgency": b.warning.urgency,
+              },
+              h("p", {}, b.warning.message),
+              b.datapass_url ? h("p", { class: "mono" }, `Habilitation DataPass : ${b.datapass_url}`) : null,
+            ),
+          ),
+        );
+      })
+      .catch((reason) => console.error("token banners not updated", reason));
+  }
+  refreshTokenBanners();
+
+  const screen = h("div", { class: "shell", id: "shell" }, skip, banner, header, nav, tokenSlot, main);
   app.mount(screen, "Guichet QF", null);
 
   /** @type {ShellContext} */
@@ -213,6 +238,7 @@ export function renderShell(status, app) {
   /** @param {ViewName} name */
   function navigate(name) {
     currentView = name;
+    refreshTokenBanners();
     showView(name, true);
   }
 
