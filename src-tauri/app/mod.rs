@@ -150,6 +150,24 @@ impl Shell {
         }
     }
 
+    /// The service URLs of `commune`'s environment: the demonstration's simulators for the
+    /// fictitious commune, the launch overrides if any, the State's addresses otherwise.
+    fn service_urls(
+        &self,
+        commune: &crate::communes::Commune,
+    ) -> Result<crate::endpoints::ServiceUrls> {
+        let simulators = self
+            .demo
+            .try_lock()
+            .ok()
+            .and_then(|running| running.as_ref().map(|demo| demo.set.urls()));
+        crate::endpoints::resolve(
+            commune.environment,
+            &self.launch.endpoints,
+            simulators.as_ref(),
+        )
+    }
+
     /// The Hubee client of `commune`: its credentials from the vault, the URLs of its
     /// environment (the demonstration's simulators for the fictitious commune).
     fn hubee_client(
@@ -157,16 +175,7 @@ impl Shell {
         store: &Store,
         commune: &crate::communes::Commune,
     ) -> Result<crate::hubee::HubeeClient> {
-        let simulators = self
-            .demo
-            .try_lock()
-            .ok()
-            .and_then(|running| running.as_ref().map(|demo| demo.set.urls()));
-        let urls = crate::endpoints::resolve(
-            commune.environment,
-            &self.launch.endpoints,
-            simulators.as_ref(),
-        )?;
+        let urls = self.service_urls(commune)?;
         let clock: crate::hubee::Clock = Arc::new(Timestamp::now);
         crate::sync::connect::client_for(store, &self.key()?, commune, &urls, clock)
     }
@@ -179,16 +188,7 @@ impl Shell {
         commune: &crate::communes::Commune,
     ) -> Result<crate::particulier::ParticulierClient> {
         use crate::particulier::{limiter, ClientConfig, ParticulierClient};
-        let simulators = self
-            .demo
-            .try_lock()
-            .ok()
-            .and_then(|running| running.as_ref().map(|demo| demo.set.urls()));
-        let urls = crate::endpoints::resolve(
-            commune.environment,
-            &self.launch.endpoints,
-            simulators.as_ref(),
-        )?;
+        let urls = self.service_urls(commune)?;
         let token = vault::get(
             store,
             &self.key()?,
