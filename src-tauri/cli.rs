@@ -1028,7 +1028,7 @@ fn run_lookup(
     args: &LookupArgs,
     now: Timestamp,
 ) -> std::result::Result<crate::particulier::Lookup, crate::particulier::LookupError> {
-    use crate::particulier::{self, identity, limiter, ClientConfig, LookupRequest};
+    use crate::particulier::{self, identity, LookupRequest};
     let store = open_store(launch, now)?;
     let commune = store.read(|conn| communes::resolve(conn, args.commune.as_deref()))?;
     let wanted = crate::text::fold(args.agent.trim());
@@ -1061,34 +1061,16 @@ fn run_lookup(
         _ => None,
     };
     particulier::check_motif(&args.motif)?;
-    let missing = || {
-        Error::new(
-            Code::NotFound,
-            format!(
-                "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit \
-                 l'enregistrer dans Paramètres › Secrets (ou « guichet-qf secret set \
-                 particulier-token »).",
-                commune.name
-            ),
-        )
-    };
     if store.read(vault::source)?.is_none() {
-        return Err(missing().into());
+        return Err(particulier::connect::missing_token(&commune).into());
     }
     let keystore = launch.keystore();
     let key = vault::open_or_init(&store, keystore.as_ref(), launch.passphrase.as_ref(), now)
         .map_err(with_passphrase_hint)?;
-    let token =
-        vault::get(&store, &key, commune.id, SecretKind::ParticulierToken)?.ok_or_else(missing)?;
+    let token = particulier::connect::token_of(&store, &key, &commune)?;
     let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
-    let limiter = limiter::shared(&token, limiter::DEFAULT_RATE);
     let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
-    let client = particulier::ParticulierClient::new(ClientConfig::counter(
-        urls.particulier_url,
-        token,
-        limiter,
-        clock,
-    ))?;
+    let client = particulier::connect::counter_client(urls.particulier_url, token, clock)?;
     let request = LookupRequest {
         agent: &agent.name,
         motif: &args.motif,

@@ -187,32 +187,11 @@ impl Shell {
         store: &Store,
         commune: &crate::communes::Commune,
     ) -> Result<crate::particulier::ParticulierClient> {
-        use crate::particulier::{limiter, ClientConfig, ParticulierClient};
+        use crate::particulier::connect;
         let urls = self.service_urls(commune)?;
-        let token = vault::get(
-            store,
-            &self.key()?,
-            commune.id,
-            vault::SecretKind::ParticulierToken,
-        )?
-        .ok_or_else(|| {
-            Error::new(
-                Code::NotFound,
-                format!(
-                    "Le jeton API Particulier de {} n'est pas configuré : un administrateur doit \
-                     l'enregistrer dans Paramètres › Secrets.",
-                    commune.name
-                ),
-            )
-        })?;
-        let limiter = limiter::shared(&token, limiter::DEFAULT_RATE);
+        let token = connect::token_of(store, &self.key()?, commune)?;
         let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
-        ParticulierClient::new(ClientConfig::counter(
-            urls.particulier_url,
-            token,
-            limiter,
-            clock,
-        ))
+        connect::counter_client(urls.particulier_url, token, clock)
     }
 
     /// Asks API Particulier about `commune_id`'s token and records the answer for the banners. A
