@@ -724,6 +724,10 @@ async fn the_token_guardian_reads_the_expiry_the_server_keeps() {
     assert_eq!(warning.urgency, Urgency::Information, "49 days left");
     // The guardian's call names nobody: no identity ever reaches the introspection route.
     let recorded = simulator.requests();
+    assert!(
+        recorded.iter().any(|r| r.path == token::INTROSPECT_V3),
+        "{recorded:?}"
+    );
     assert!(recorded.iter().all(|r| r.query.is_empty()), "{recorded:?}");
     simulator.stop().await;
 }
