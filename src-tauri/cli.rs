@@ -1070,7 +1070,7 @@ fn run_lookup(
     let token = particulier::connect::token_of(&store, &key, &commune)?;
     let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
     let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
-    let client = particulier::connect::counter_client(urls.particulier_url, token, clock)?;
+    let client = particulier::connect::counter_client(&store, urls.particulier_url, token, clock)?;
     let request = LookupRequest {
         agent: &agent.name,
         motif: &args.motif,

@@ -41,17 +41,25 @@ pub fn data_dir(real_data_dir: &Path) -> PathBuf {
     real_data_dir.join(FOLDER)
 }
 
-/// Starts the simulators and prepares the demonstration database for them.
-pub async fn start(real_data_dir: &Path, now: Timestamp) -> Result<Demonstration> {
-    let set = demo::start(demo::Options::default())
-        .await
-        .map_err(|error| {
-            Error::new(
-                Code::Internal,
-                "Les simulateurs de la démonstration n'ont pas pu démarrer.",
-            )
-            .with_source(error)
-        })?;
+/// Starts the simulators and prepares the demonstration database for them; the token lives
+/// `token_lifetime` from now.
+pub async fn start(
+    real_data_dir: &Path,
+    token_lifetime: jiff::SignedDuration,
+    now: Timestamp,
+) -> Result<Demonstration> {
+    let set = demo::start(demo::Options {
+        token_lifetime,
+        ..demo::Options::default()
+    })
+    .await
+    .map_err(|error| {
+        Error::new(
+            Code::Internal,
+            "Les simulateurs de la démonstration n'ont pas pu démarrer.",
+        )
+        .with_source(error)
+    })?;
     let store = store::open(&data_dir(real_data_dir).join(store::DATABASE_FILE))?;
     match prepare(&store, &set, now) {
         Ok((commune, agent, key)) => Ok(Demonstration {
@@ -113,6 +121,8 @@ fn prepare(store: &Store, set: &Demo, now: Timestamp) -> Result<(Commune, Agent,
     ] {
         vault::set(store, &key, commune.id, kind, &value.into(), now)?;
     }
+    // The token is new at every start: what the guardian learnt of the previous one is stale.
+    store.write(|tx| crate::particulier::token::forget(tx, commune.id))?;
     Ok((commune, agent, key))
 }
 
@@ -125,7 +135,7 @@ mod tests {
     async fn the_demonstration_has_its_own_database_commune_agent_and_credentials() {
         let real = tempfile::tempdir().unwrap();
         let now = Timestamp::from_second(1_795_000_000).unwrap();
-        let first = start(real.path(), now).await.unwrap();
+        let first = start(real.path(), demo::TOKEN_LIFETIME, now).await.unwrap();
         assert_eq!(first.commune.environment, Environment::Simulateur);
         assert_eq!(first.commune.siret, demo::DEMO_SIRET);
         assert!(first.store.path().starts_with(real.path().join(FOLDER)));
@@ -147,7 +157,7 @@ mod tests {
         drop(first.store);
 
         // A second start reuses the commune and agent and seals the new run's credentials.
-        let second = start(real.path(), now).await.unwrap();
+        let second = start(real.path(), demo::TOKEN_LIFETIME, now).await.unwrap();
         assert_eq!(second.store.read(communes::list).unwrap().len(), 1);
         assert_eq!(second.store.read(agents::list).unwrap().len(), 1);
         let secret = vault::get(

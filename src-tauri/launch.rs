@@ -14,6 +14,7 @@
 //! | `GUICHET_QF_PARTICULIER_URL` | API Particulier origin for every commune |
 //! | `GUICHET_QF_FORMULAIRE_URL` | formulaire-qf origin whose public list the poster checks (never the URL printed) |
 //! | `GUICHET_QF_DEMO_ARRIVAL_SECONDS` | seconds between two fictitious dossiers in the demonstration (60) |
+//! | `GUICHET_QF_DEMO_TOKEN_DAYS` | days before the demonstration's API Particulier token expires (540), to show the guardian's banners |
 //!
 //! Also read here from the surroundings: the local time zone (`TZ`, else the system's), for the
 //! local times of the access journal, and the user's Documents folder, where the window writes
@@ -36,6 +37,8 @@ pub struct Launch {
     pub formulaire_url: String,
     /// How often a fictitious family sends the form during the demonstration.
     pub demo_arrival_period: std::time::Duration,
+    /// How long the demonstration's API Particulier token lives from the start.
+    pub demo_token_lifetime: jiff::SignedDuration,
     /// The PC's time zone, for local times (journal export, date filters).
     pub time_zone: jiff::tz::TimeZone,
     /// Where the window writes exports: the user's Documents folder, else the home folder, else
@@ -45,6 +48,28 @@ pub struct Launch {
 
 /// A new fictitious dossier every minute in the demonstration, unless the launch says otherwise.
 pub const DEFAULT_DEMO_ARRIVAL_SECONDS: u64 = 60;
+
+/// The demonstration's token lives as long as a real one (18 months) unless the launch says
+/// otherwise.
+pub const DEFAULT_DEMO_TOKEN_DAYS: u64 = 18 * 30;
+
+/// A whole number from `variable` within `bounds`, `None` when unset or empty.
+fn bounded_number(
+    variable: &str,
+    bounds: std::ops::RangeInclusive<u64>,
+    expected: &str,
+) -> Result<Option<u64>> {
+    match std::env::var(variable) {
+        Ok(value) if !value.trim().is_empty() => value
+            .trim()
+            .parse::<u64>()
+            .ok()
+            .filter(|number| bounds.contains(number))
+            .map(Some)
+            .ok_or_else(|| Error::validation(format!("{variable} doit être {expected}."))),
+        _ => Ok(None),
+    }
+}
 
 impl Launch {
     pub fn from_env() -> Result<Launch> {
@@ -84,20 +109,18 @@ impl Launch {
         };
         let formulaire_url = url("GUICHET_QF_FORMULAIRE_URL")?
             .unwrap_or_else(|| crate::poster::FORM_BASE_URL.to_string());
-        let demo_arrival_seconds = match std::env::var("GUICHET_QF_DEMO_ARRIVAL_SECONDS") {
-            Ok(value) if !value.trim().is_empty() => value
-                .trim()
-                .parse::<u64>()
-                .ok()
-                .filter(|seconds| (1..=86_400).contains(seconds))
-                .ok_or_else(|| {
-                    Error::validation(
-                        "GUICHET_QF_DEMO_ARRIVAL_SECONDS doit être un nombre de secondes entre 1 \
-                         et 86 400.",
-                    )
-                })?,
-            _ => DEFAULT_DEMO_ARRIVAL_SECONDS,
-        };
+        let demo_arrival_seconds = bounded_number(
+            "GUICHET_QF_DEMO_ARRIVAL_SECONDS",
+            1..=86_400,
+            "un nombre de secondes entre 1 et 86 400",
+        )?
+        .unwrap_or(DEFAULT_DEMO_ARRIVAL_SECONDS);
+        let demo_token_days = bounded_number(
+            "GUICHET_QF_DEMO_TOKEN_DAYS",
+            0..=3_650,
+            "un nombre de jours entre 0 et 3 650",
+        )?
+        .unwrap_or(DEFAULT_DEMO_TOKEN_DAYS);
         let time_zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
         let documents_dir = directories::UserDirs::new()
             .map(|dirs| dirs.document_dir().unwrap_or(dirs.home_dir()).to_path_buf())
@@ -110,6 +133,7 @@ impl Launch {
             endpoints,
             formulaire_url,
             demo_arrival_period: std::time::Duration::from_secs(demo_arrival_seconds),
+            demo_token_lifetime: jiff::SignedDuration::from_hours(demo_token_days as i64 * 24),
             time_zone,
             documents_dir,
         })

@@ -86,12 +86,34 @@ pub fn commune(cog: &str) -> Option<CommuneOfBirth> {
 
 /// Searches countries by name or code, ranked like [`search_communes`]. France is listed too
 /// (`99100`).
+///
+/// The shipped list holds today's countries only. A birth country that no longer exists
+/// (Yougoslavie, Tchécoslovaquie…) or the special code `92352` is reached by typing its INSEE
+/// code as written on the family's papers: a well-formed code that is not listed comes back as
+/// a typed code, which API Particulier then checks like any other.
 pub fn search_countries(query: &str, limit: usize) -> Vec<CountryOfBirth> {
     let entries = &*COUNTRIES;
-    search(entries, query, limit, |_| true)
+    let mut found: Vec<CountryOfBirth> = search(entries, query, limit, |_| true)
         .into_iter()
         .map(|i| entries[i].public())
-        .collect()
+        .collect();
+    let typed = query.trim();
+    let unlisted = !found.iter().any(|country| country.cog == typed);
+    if limit > 0
+        && unlisted
+        && crate::particulier::identity::pays(typed).is_ok()
+        && typed != "99100"
+    {
+        found.truncate(limit - 1);
+        found.insert(
+            0,
+            CountryOfBirth {
+                cog: typed.to_string(),
+                name: "Pays absent de la liste (code INSEE saisi)".to_string(),
+            },
+        );
+    }
+    found
 }
 
 /// The country with this code.
@@ -544,6 +566,17 @@ mod tests {
         assert_eq!(search_countries("maroc", 3)[0].cog, "99350");
         assert_eq!(search_countries("99127", 3)[0].name, "Italie");
         assert_eq!(search_countries("algerie", 3)[0].cog, "99352");
+        // Former countries and 92352 by their code; malformed codes and France are not offered.
+        let typed = search_countries("92352", 3);
+        assert_eq!(typed.len(), 1);
+        assert_eq!(typed[0].cog, "92352");
+        assert!(typed[0].name.contains("absent de la liste"));
+        assert_eq!(search_countries(" 99998 ", 3)[0].cog, "99998");
+        assert!(search_countries("12345", 3).is_empty());
+        assert!(search_countries("99100", 3)
+            .iter()
+            .all(|c| c.name == "France"));
+        assert!(search_countries("99127", 0).is_empty());
         assert!(search_countries("allemagne", 5)
             .iter()
             .any(|c| c.cog == "99109"));

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
+use crate::particulier::limiter;
 use crate::store::{self, Store};
 
 /// Minutes without activity before the desk locks, unless changed (users-and-peers R15).
@@ -15,6 +16,7 @@ pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 10;
 
 const IDLE_LOCK_KEY: &str = "idle_lock_minutes";
 const SYNC_INTERVAL_KEY: &str = "sync_interval_minutes";
+const PARTICULIER_RATE_KEY: &str = "particulier_requests_per_second";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -23,6 +25,10 @@ pub struct Settings {
     /// How often the open window asks Hubee for new dossiers. Hubee keeps them until they are
     /// pulled, so a longer interval delays dossiers but never loses one.
     pub sync_interval_minutes: u32,
+    /// The most API Particulier calls per second per token, every caller of the installation
+    /// together (counter lookups, later the batch refresh). The server allows 20 and bans the
+    /// IP for 12 hours when its 429s are ignored, so the ceiling keeps a margin.
+    pub particulier_requests_per_second: u32,
 }
 
 pub fn get(conn: &Connection) -> Result<Settings> {
@@ -34,6 +40,7 @@ pub fn get(conn: &Connection) -> Result<Settings> {
     Ok(Settings {
         idle_lock_minutes: number(IDLE_LOCK_KEY, DEFAULT_IDLE_LOCK_MINUTES)?,
         sync_interval_minutes: number(SYNC_INTERVAL_KEY, DEFAULT_SYNC_INTERVAL_MINUTES)?,
+        particulier_requests_per_second: number(PARTICULIER_RATE_KEY, limiter::DEFAULT_RATE)?,
     })
 }
 
@@ -49,12 +56,24 @@ pub fn update(store: &Store, settings: &Settings) -> Result<Settings> {
              (24 heures).",
         ));
     }
+    if !(1..=limiter::MAX_RATE).contains(&settings.particulier_requests_per_second) {
+        return Err(Error::validation(format!(
+            "Le débit des appels à API Particulier doit être compris entre 1 et {} appels par \
+             seconde : API Particulier en accepte 20 au plus et bloque le poste 12 heures au-delà.",
+            limiter::MAX_RATE
+        )));
+    }
     store.write(|tx| {
         store::set_setting(tx, IDLE_LOCK_KEY, &settings.idle_lock_minutes.to_string())?;
         store::set_setting(
             tx,
             SYNC_INTERVAL_KEY,
             &settings.sync_interval_minutes.to_string(),
+        )?;
+        store::set_setting(
+            tx,
+            PARTICULIER_RATE_KEY,
+            &settings.particulier_requests_per_second.to_string(),
         )?;
         get(tx)
     })
@@ -71,10 +90,19 @@ mod tests {
         let defaults = store.read(get).unwrap();
         assert_eq!(defaults.idle_lock_minutes, 10);
         assert_eq!(defaults.sync_interval_minutes, 10);
-        for (idle, interval) in [(0, 10), (241, 10), (10, 0), (10, 1441)] {
+        assert_eq!(defaults.particulier_requests_per_second, 10);
+        for (idle, interval, rate) in [
+            (0, 10, 10),
+            (241, 10, 10),
+            (10, 0, 10),
+            (10, 1441, 10),
+            (10, 10, 0),
+            (10, 10, 19),
+        ] {
             let bad = Settings {
                 idle_lock_minutes: idle,
                 sync_interval_minutes: interval,
+                particulier_requests_per_second: rate,
             };
             assert!(update(&store, &bad).is_err());
             assert_eq!(store.read(get).unwrap(), defaults);
@@ -84,13 +112,18 @@ mod tests {
             &Settings {
                 idle_lock_minutes: 3,
                 sync_interval_minutes: 60,
+                particulier_requests_per_second: 18,
             },
         )
         .unwrap();
         let saved = store.read(get).unwrap();
         assert_eq!(
-            (saved.idle_lock_minutes, saved.sync_interval_minutes),
-            (3, 60)
+            (
+                saved.idle_lock_minutes,
+                saved.sync_interval_minutes,
+                saved.particulier_requests_per_second
+            ),
+            (3, 60, 18)
         );
     }
 }

@@ -637,15 +637,26 @@ pub fn delete(
     store.read(|conn| crate::communes::get(conn, commune_id))?;
     backup::create(store, backup::BackupKind::Safety, now)?;
     store.write(|tx| {
-        tx.execute(
-            "DELETE FROM secrets WHERE commune_id = ?1 AND kind = ?2",
-            rusqlite::params![commune_id, kind.as_str()],
-        )?;
+        delete_in(tx, commune_id, kind)?;
         Ok(SecretStatus {
             kind,
             configured_at: None,
         })
     })
+}
+
+/// Removes a secret inside the caller's transaction, without the safety backup of [`delete`]:
+/// for a leaked token, which no restore must bring back. Says whether there was one.
+pub(crate) fn delete_in(
+    tx: &rusqlite::Transaction<'_>,
+    commune_id: i64,
+    kind: SecretKind,
+) -> Result<bool> {
+    let deleted = tx.execute(
+        "DELETE FROM secrets WHERE commune_id = ?1 AND kind = ?2",
+        rusqlite::params![commune_id, kind.as_str()],
+    )?;
+    Ok(deleted > 0)
 }
 
 /// The three secrets of a commune, configured or not.

@@ -951,10 +951,47 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     click(&client, "label[for=\"counter-piece\"]").await;
     click(&client, "#counter-submit").await;
     let card = wait_text(&client, "#counter-result-qf", "the QF card", |t| {
-        t.contains("2550 €")
+        without_spaces(t).contains("2550€")
     })
     .await;
     assert!(card.contains("CAF"), "{card:?}");
+    // Screen readers hear the QF itself, not only the card's heading.
+    let announced = visible_or_hidden_text(&client, "#counter-announce").await;
+    assert!(
+        without_spaces(&announced).contains("Quotientfamilialtrouvé:2550€"),
+        "{announced:?}"
+    );
+
+    // A past month: staging's MSA family of May 2026, with two first names in two fields.
+    click(&client, "#nav-dossiers").await;
+    click(&client, "#nav-recherche").await;
+    fill(&client, "#counter-nom-naissance", "ROUX").await;
+    fill(&client, "#counter-prenom-1", "JEANNE").await;
+    click(&client, "#counter-prenom-add").await;
+    fill(&client, "#counter-prenom-2", "STEPHANIE").await;
+    click(&client, "label[for=\"counter-sexe-F\"]").await;
+    fill(&client, "#counter-mois", "6").await;
+    fill(&client, "#counter-annee", "1987").await;
+    fill(&client, "#counter-commune", "Villers-Semeuse").await;
+    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    click(&client, "#counter-periode option[value=\"2026-05\"]").await;
+    click(
+        &client,
+        "#counter-motif option[value=\"Contrôle du tarif appliqué\"]",
+    )
+    .await;
+    click(&client, "label[for=\"counter-piece\"]").await;
+    click(&client, "#counter-submit").await;
+    let card = wait_text(&client, "#counter-result-qf", "the May 2026 QF", |t| {
+        t.contains("150 €") && t.contains("mai 2026")
+    })
+    .await;
+    assert!(card.contains("MSA"), "{card:?}");
+    let children = wait_text(&client, "#counter-result-enfants", "the children", |t| {
+        t.contains("FLEUR")
+    })
+    .await;
+    assert!(children.contains("ALEXIS VINCENT"), "{children:?}");
 
     // The journal shows the call, with its motif and without the identity.
     click(&client, "#nav-journal").await;
@@ -963,7 +1000,149 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     })
     .await;
     assert!(journal.contains("Inscription à la cantine"), "{journal:?}");
-    assert!(!journal.contains("LEFEBVRE"), "{journal:?}");
+    assert!(
+        journal.contains("Contrôle du tarif appliqué"),
+        "{journal:?}"
+    );
+    assert!(
+        !journal.contains("LEFEBVRE") && !journal.contains("ROUX"),
+        "{journal:?}"
+    );
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// `text` without any kind of space (French numbers group digits with a narrow no-break space).
+fn without_spaces(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The text of an element, including what only screen readers get (WebDriver's text leaves out
+/// visually hidden text).
+async fn visible_or_hidden_text(client: &Client, css: &str) -> String {
+    element(client, css)
+        .await
+        .prop("textContent")
+        .await
+        .expect("reading textContent")
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_guardian_warns_before_expiry_and_a_compromised_token_is_withdrawn() {
+    // The demonstration's token expires in 20 days: inside the 30-day warning.
+    let Some((driver, client)) =
+        start_app_with("token guardian", &[("GUICHET_QF_DEMO_TOKEN_DAYS", "20")]).await
+    else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+    let banner = wait_text(&client, "#token-banners", "the expiry warning", |t| {
+        t.contains("expire le")
+    })
+    .await;
+    assert!(
+        banner.contains("dans 19 jours") || banner.contains("dans 20 jours"),
+        "{banner:?}"
+    );
+    assert!(banner.contains("DataPass"), "who must act: {banner:?}");
+    let urgency = element(&client, "#token-banners .token-banner")
+        .await
+        .attr("data-urgency")
+        .await
+        .expect("reading the urgency");
+    assert_eq!(urgency.as_deref(), Some("attention"));
+
+    // "Jeton compromis": confirmed, the token leaves the vault and the banner goes.
+    click(&client, "#nav-parametres").await;
+    wait_text(
+        &client,
+        "#secret-1-particulier_token-state",
+        "the configured token",
+        |t| t.contains("Configuré le"),
+    )
+    .await;
+    click(&client, "#secret-1-particulier_token-compromised").await;
+    let dialog = wait_text(&client, "dialog", "the confirmation", |t| {
+        t.contains("compromis")
+    })
+    .await;
+    assert!(dialog.contains("support"), "{dialog:?}");
+    click(&client, "dialog [data-action=\"confirm\"]").await;
+    wait_text(
+        &client,
+        "#secret-1-particulier_token-state",
+        "the withdrawn token",
+        |t| t.contains("Non configuré"),
+    )
+    .await;
+    let mail = element(&client, "#secret-1-particulier_token-compromised-mail")
+        .await
+        .prop("value")
+        .await
+        .expect("reading the e-mail")
+        .unwrap_or_default();
+    assert!(
+        mail.contains("21999999900010") && mail.contains("révoquer"),
+        "{mail:?}"
+    );
+    let report = wait_text(
+        &client,
+        "#secret-1-particulier_token-compromised-report",
+        "the address to write to",
+        |t| t.contains("support@particulier.api.gouv.fr") || t.contains("messagerie"),
+    )
+    .await;
+    assert!(report.contains("Jeton retiré"), "{report:?}");
+    wait_text(&client, "#token-banners", "no banner any more", |t| {
+        t.trim().is_empty()
+    })
+    .await;
+
+    // The token is gone from the demonstration database, and the journal says who declared it.
+    let demo_database = driver
+        .data_dir()
+        .join("demonstration")
+        .join("guichet-qf.sqlite3");
+    let tokens: i64 = rusqlite::Connection::open_with_flags(
+        &demo_database,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("readable database")
+    .query_row(
+        "SELECT count(*) FROM secrets WHERE kind = 'particulier_token'",
+        [],
+        |row| row.get(0),
+    )
+    .expect("secrets counted");
+    assert_eq!(tokens, 0);
+    click(&client, "#nav-journal").await;
+    let journal = wait_text(&client, "#journal-table", "the declaration", |t| {
+        t.contains("déclaré compromis")
+    })
+    .await;
+    assert!(journal.contains("Agent de démonstration"), "{journal:?}");
+
+    // Without a token, the counter says who must save a new one.
+    click(&client, "#nav-recherche").await;
+    fill(&client, "#counter-nom-naissance", "LEFEBVRE").await;
+    fill(&client, "#counter-prenom-1", "ALEXIS").await;
+    click(&client, "label[for=\"counter-sexe-F\"]").await;
+    fill(&client, "#counter-annee", "1982").await;
+    fill(&client, "#counter-commune", "Villers-Semeuse").await;
+    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    click(
+        &client,
+        "#counter-motif option[value=\"Inscription à la cantine\"]",
+    )
+    .await;
+    click(&client, "label[for=\"counter-piece\"]").await;
+    click(&client, "#counter-submit").await;
+    wait_text(&client, "#counter-error", "the missing token", |t| {
+        t.contains("n'est pas configuré")
+    })
+    .await;
 
     client.close().await.expect("closing the WebDriver session");
 }

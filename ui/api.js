@@ -14,6 +14,7 @@
 /** @typedef {import("./bindings/VaultStatus").VaultStatus} VaultStatus */
 /** @typedef {import("./bindings/BackupInfo").BackupInfo} BackupInfo */
 /** @typedef {import("./bindings/Settings").Settings} Settings */
+/** @typedef {import("./bindings/CompromiseReport").CompromiseReport} CompromiseReport */
 /** @typedef {import("./bindings/FirstRun").FirstRun} FirstRun */
 /** @typedef {import("./bindings/InboxQuery").InboxQuery} InboxQuery */
 /** @typedef {import("./bindings/InboxPage").InboxPage} InboxPage */
@@ -287,6 +288,16 @@ export function onSyncState(handler) {
 }
 
 /**
+ * Calls `handler` whenever the token guardian has learnt something new about a
+ * commune's API Particulier token (its banners may have changed).
+ * @param {(communeId: number) => void} handler
+ * @returns {Promise<() => void>} stops listening
+ */
+export function onTokenChecked(handler) {
+  return window.__TAURI__.event.listen("token-checked", (event) => handler(/** @type {number} */ (event.payload)));
+}
+
+/**
  * One page of the access journal, newest first, with the agent names to
  * filter on. Set `before_id` to the last row's id for the next page.
  * @param {JournalFilter} filter
@@ -337,3 +348,11 @@ export const counterLookup = (request) => call("counter_lookup", { request });
  * @returns {Promise<TokenBanner[]>}
  */
 export const tokenBanners = () => call("token_banners");
+
+/**
+ * "Jeton compromis": removes the commune's API Particulier token from this PC
+ * (journaled) and opens the pre-filled e-mail to API Particulier's support.
+ * @param {number} communeId
+ * @returns {Promise<CompromiseReport>}
+ */
+export const particulierTokenCompromised = (communeId) => call("particulier_token_compromised", { communeId });

@@ -62,6 +62,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         birth_countries,
         counter_lookup,
         token_banners,
+        particulier_token_compromised,
     ]
 }
 
@@ -242,7 +243,7 @@ async fn secret_set(
         tauri::async_runtime::spawn(async move {
             use tauri::Manager;
             let shell = app.state::<Shell>();
-            shell.check_particulier_token(commune_id, now).await;
+            shell.check_particulier_token(&app, commune_id, now).await;
         });
     }
     Ok(saved)
@@ -561,4 +562,35 @@ async fn token_banners(
             .read(|conn| crate::particulier::token::banners(conn, now))
     };
     run().map_err(ipc)
+}
+
+/// "Jeton compromis": the token leaves the vault (journaled), then the e-mail to API
+/// Particulier's support opens in the mail program, when the PC has one.
+#[tauri::command]
+async fn particulier_token_compromised(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+) -> Reply<crate::particulier::compromised::CompromiseReport> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let commune = store.read(|conn| communes::get(conn, commune_id))?;
+        crate::particulier::compromised::declare(
+            &store,
+            &commune,
+            &agent.name,
+            &shell.launch.time_zone,
+            now,
+        )
+    };
+    let mut report = run().map_err(ipc)?;
+    use tauri_plugin_opener::OpenerExt;
+    report.mail_opened = app
+        .opener()
+        .open_url(&report.mailto, None::<&str>)
+        .inspect_err(|error| tracing::warn!(%error, "no mail program took the report"))
+        .is_ok();
+    Ok(report)
 }

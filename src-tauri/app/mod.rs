@@ -54,6 +54,10 @@ enum StoreSlot {
     Unavailable(Error),
 }
 
+/// The event that tells the page the token guardian learnt something new (payload: the
+/// commune's id), so that it asks for the banners again.
+pub const TOKEN_CHECKED_EVENT: &str = "token-checked";
+
 /// Everything the commands share. Each part has its own lock, held for a statement or two and
 /// never across an `.await`, so `std::sync` locks are the right tool.
 pub struct Shell {
@@ -191,12 +195,18 @@ impl Shell {
         let urls = self.service_urls(commune)?;
         let token = connect::token_of(store, &self.key()?, commune)?;
         let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
-        connect::counter_client(urls.particulier_url, token, clock)
+        connect::counter_client(store, urls.particulier_url, token, clock)
     }
 
-    /// Asks API Particulier about `commune_id`'s token and records the answer for the banners. A
-    /// failure is only logged: the banner stays as it was and the next check tries again.
-    async fn check_particulier_token(&self, commune_id: i64, now: Timestamp) {
+    /// Asks API Particulier about `commune_id`'s token and records the answer for the banners,
+    /// then tells the page (`token-checked`) to ask for them again. A failure is only logged:
+    /// the banner stays as it was and the next check tries again.
+    async fn check_particulier_token(
+        &self,
+        handle: &tauri::AppHandle,
+        commune_id: i64,
+        now: Timestamp,
+    ) {
         use crate::particulier::token;
         let run = async {
             let store = self.store()?;
@@ -216,13 +226,21 @@ impl Shell {
                 .map_err(Error::from)?;
             store.write(|tx| token::record(tx, commune.id, &info, now))
         };
-        if let Err(error) = run.await {
-            tracing::warn!(commune = commune_id, error = %error.detail(), "token not checked");
+        match run.await {
+            Ok(()) => {
+                use tauri::Emitter;
+                if let Err(error) = handle.emit(TOKEN_CHECKED_EVENT, commune_id) {
+                    tracing::warn!(%error, "token-checked event not sent");
+                }
+            }
+            Err(error) => {
+                tracing::warn!(commune = commune_id, error = %error.detail(), "token not checked")
+            }
         }
     }
 
     /// The daily check of every commune's token (and of those never checked).
-    async fn check_particulier_tokens_due(&self, now: Timestamp) {
+    async fn check_particulier_tokens_due(&self, handle: &tauri::AppHandle, now: Timestamp) {
         use crate::particulier::token;
         let Ok(store) = self.store() else {
             return;
@@ -245,7 +263,7 @@ impl Shell {
                 .flatten()
                 .map(|(_, at)| at);
             if configured && token::check_due(checked_at, now) {
-                self.check_particulier_token(commune.id, now).await;
+                self.check_particulier_token(handle, commune.id, now).await;
             }
         }
     }
@@ -339,7 +357,12 @@ impl Shell {
     async fn start_demo(&self, handle: &tauri::AppHandle, now: Timestamp) -> Result<AppStatus> {
         let mut running = self.demo.lock().await;
         if running.is_none() {
-            let started = crate::demonstration::start(&self.launch.data_dir, now).await?;
+            let started = crate::demonstration::start(
+                &self.launch.data_dir,
+                self.launch.demo_token_lifetime,
+                now,
+            )
+            .await?;
             let set = Arc::new(started.set);
             let arrivals = {
                 let set = set.clone();
@@ -365,6 +388,15 @@ impl Shell {
                 real,
             });
             tracing::info!("demonstration started");
+            // The demonstration's token is new: the guardian looks at it at once.
+            let handle = handle.clone();
+            tauri::async_runtime::spawn(async move {
+                use tauri::Manager;
+                let shell = handle.state::<Shell>();
+                shell
+                    .check_particulier_tokens_due(&handle, Timestamp::now())
+                    .await;
+            });
         }
         drop(running);
         self.poller.forget();
@@ -426,7 +458,9 @@ pub fn run() -> i32 {
             tauri::async_runtime::spawn(async move {
                 loop {
                     let shell = guardian.state::<Shell>();
-                    shell.check_particulier_tokens_due(Timestamp::now()).await;
+                    shell
+                        .check_particulier_tokens_due(&guardian, Timestamp::now())
+                        .await;
                     tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 }
             });

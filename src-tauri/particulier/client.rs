@@ -160,6 +160,11 @@ impl ParticulierClient {
         })
     }
 
+    /// The most calls per second this client's token may make, all callers together.
+    pub fn rate(&self) -> u32 {
+        self.limiter.rate()
+    }
+
     /// `GET /v3/dss/quotient_familial/identite` for `identity`, on behalf of `recipient` (the
     /// commune's SIRET), for `period` or the current month.
     pub async fn quotient_familial(

@@ -29,12 +29,48 @@ pub fn missing_token(commune: &Commune) -> Error {
     )
 }
 
-/// The counter's client for `token` at `base_url`, with the token's shared rate limiter.
+/// The counter's client for `token` at `base_url`, with the token's shared rate limiter at
+/// the installation's configured rate ([`crate::settings::Settings`]).
 pub fn counter_client(
+    store: &Store,
     base_url: String,
     token: SecretString,
     clock: Clock,
 ) -> Result<ParticulierClient> {
-    let limiter = limiter::shared(&token, limiter::DEFAULT_RATE);
+    let rate = store
+        .read(crate::settings::get)?
+        .particulier_requests_per_second;
+    let limiter = limiter::shared(&token, rate);
     ParticulierClient::new(ClientConfig::counter(base_url, token, limiter, clock))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{self, Settings};
+
+    #[test]
+    fn the_client_takes_the_configured_rate_and_shares_it_with_the_tokens_other_callers() {
+        let (_dir, store, _) = crate::fixtures::store_with_commune();
+        let clock: Clock = std::sync::Arc::new(jiff::Timestamp::now);
+        let token = || SecretString::from("jeton-du-test-de-debit".to_string());
+        let first =
+            counter_client(&store, "http://127.0.0.1:9".into(), token(), clock.clone()).unwrap();
+        assert_eq!(first.rate(), limiter::DEFAULT_RATE);
+        settings::update(
+            &store,
+            &Settings {
+                particulier_requests_per_second: 4,
+                ..store.read(settings::get).unwrap()
+            },
+        )
+        .unwrap();
+        let second = counter_client(&store, "http://127.0.0.1:9".into(), token(), clock).unwrap();
+        assert_eq!(second.rate(), 4);
+        assert_eq!(
+            first.rate(),
+            4,
+            "one budget per token, at the latest setting"
+        );
+    }
 }

@@ -85,6 +85,15 @@ impl Window {
         at
     }
 
+    /// Changes the rate (clamped like [`Window::new`]); departures already granted stay, so a
+    /// lower rate takes effect without a burst in between.
+    pub fn set_rate(&mut self, rate: u32) {
+        self.rate = rate.clamp(1, MAX_RATE) as usize;
+        while self.departures.len() > self.rate {
+            self.departures.pop_front();
+        }
+    }
+
     /// Nobody leaves before `until` (a 429, or an exhausted server window).
     pub fn pause_until(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
@@ -145,8 +154,9 @@ impl RateLimiter {
     }
 }
 
-/// The process-wide limiter of `token`, created at `rate` on first use; later callers share
-/// it whatever rate they ask.
+/// The process-wide limiter of `token`, at `rate`. Every caller reads the rate from the same
+/// setting, so a caller asking another rate means the administrator changed it: the shared
+/// limiter takes the new rate rather than a second limiter being made.
 pub fn shared(token: &SecretString, rate: u32) -> Arc<RateLimiter> {
     static LIMITERS: OnceLock<Mutex<HashMap<[u8; 32], Arc<RateLimiter>>>> = OnceLock::new();
     let key: [u8; 32] = Sha256::digest(token.expose_secret().as_bytes()).into();
@@ -154,10 +164,12 @@ pub fn shared(token: &SecretString, rate: u32) -> Arc<RateLimiter> {
         .get_or_init(Mutex::default)
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    limiters
+    let limiter = limiters
         .entry(key)
         .or_insert_with(|| Arc::new(RateLimiter::new(rate)))
-        .clone()
+        .clone();
+    limiter.lock().set_rate(rate);
+    limiter
 }
 
 #[cfg(test)]
@@ -229,6 +241,24 @@ mod tests {
         let b = shared(&SecretString::from("jeton-b".to_string()), 5);
         assert!(Arc::ptr_eq(&a, &again));
         assert!(!Arc::ptr_eq(&a, &b));
-        assert_eq!(again.rate(), 10);
+        assert_eq!(
+            a.rate(),
+            5,
+            "the latest configured rate applies to every holder"
+        );
+    }
+
+    #[test]
+    fn lowering_the_rate_keeps_the_seconds_already_granted() {
+        let origin = Instant::now();
+        let mut window = Window::new(10);
+        for _ in 0..10 {
+            window.reserve(origin);
+        }
+        window.set_rate(3);
+        // The last three departures stay: the next one waits out their second.
+        assert_eq!(window.reserve(origin), origin + WINDOW);
+        window.set_rate(40);
+        assert_eq!(window.rate(), MAX_RATE);
     }
 }

@@ -15,6 +15,7 @@
 //! Nothing here reads the clock or the environment: "now" and the base URL are arguments.
 
 pub mod client;
+pub mod compromised;
 pub mod connect;
 pub mod counter;
 pub mod errors;

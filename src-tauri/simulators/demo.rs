@@ -32,7 +32,7 @@ const DEMO_SCOPES: [&str; 4] = [
 ];
 
 /// API Particulier tokens live 18 months.
-const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(18 * 30 * 24);
+pub const TOKEN_LIFETIME: SignedDuration = SignedDuration::from_hours(18 * 30 * 24);
 
 pub struct Options {
     /// 0 lets the system choose a free port.
@@ -43,6 +43,8 @@ pub struct Options {
     /// Seed of the fictitious families: the same seed gives the same families.
     pub seed: u64,
     pub clock: SimClock,
+    /// How long the commune's API Particulier token lives from the start.
+    pub token_lifetime: SignedDuration,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             dossiers: 5,
             seed: 2026,
             clock: SimClock::real(),
+            token_lifetime: TOKEN_LIFETIME,
         }
     }
 }
@@ -111,7 +114,7 @@ pub async fn start(options: Options) -> std::io::Result<Demo> {
         client_secret: uuid::Uuid::new_v4().simple().to_string(),
     };
     hubee.add_subscriber(DEMO_SIRET, DEMO_COG, &credentials);
-    let token = particulier.mint_token(&DEMO_SCOPES, options.clock.now() + TOKEN_LIFETIME);
+    let token = particulier.mint_token(&DEMO_SCOPES, options.clock.now() + options.token_lifetime);
     let demo = Demo {
         hubee,
         particulier,

@@ -16,7 +16,7 @@
       { name: "guichet-qf-2026-11-20T18-00-00Z-auto.sqlite", created_at: "2026-11-20T18:00:00Z", kind: "auto", size_bytes: 1_245_184 },
       { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
     ],
-    settings: { idle_lock_minutes: 15, sync_interval_minutes: 10 },
+    settings: { idle_lock_minutes: 15, sync_interval_minutes: 10, particulier_requests_per_second: 10 },
     journal: [],
     agent: null,
     vaultUnlocked: params.get("vault") !== "locked",
@@ -263,6 +263,12 @@
         },
       }];
     },
+    particulier_token_compromised: ({ communeId }) => {
+      if (!db.secrets[communeId].particulier_token) return fail("not_found", "Aucun jeton API Particulier n'est enregistré pour cette commune : il n'y a rien à retirer.");
+      db.secrets[communeId].particulier_token = null;
+      const body = "Bonjour,\n\nLe jeton API Particulier de Majastres (SIRET 21040107100019) a pu être divulgué. Conformément aux conditions générales d'utilisation, nous vous le signalons et vous demandons de le révoquer.\n\nHabilitation DataPass : https://datapass.api.gouv.fr/demandes/42\nCirconstances : (à compléter)\n\nCordialement,\nClaire Martin\nMajastres\n";
+      return { address: "support@particulier.api.gouv.fr", subject: "Jeton API Particulier compromis — Majastres (SIRET 21040107100019)", body, mailto: "mailto:support@particulier.api.gouv.fr", mail_opened: params.get("mail") !== "none" };
+    },
     birth_communes: ({ query }) =>
       [
         { cog: "42218", name: "Saint-Étienne", departement: "42", current: true, note: null },
@@ -278,7 +284,7 @@
       if (!request.piece_verifiee) return fail("validation", "Vérifiez la pièce d'identité.");
       journalRow(db.agent.name, "consultation_qf", { motif: request.motif, commune_id: 1 });
       return {
-        quotient: { fournisseur: "CNAF", valeur: 2550, annee: 2026, mois: 10, annee_calcul: 2026, mois_calcul: 10 },
+        quotient: { fournisseur: "CNAF", valeur: 2550, annee: request.annee ?? 2026, mois: request.mois ?? 11, annee_calcul: 2026, mois_calcul: 10 },
         allocataires: [{ nom_naissance: "LEFEBVRE", nom_usage: null, prenoms: "ALEXIS", date_naissance: "27/12/1982", sexe: "F" }],
         enfants: null,
         request_id: "4e0a1b2c-1d2e-4f30-8a41-5b6c7d8e9f00",

@@ -5,4 +5,10 @@ export type Settings = { idle_lock_minutes: number,
  * How often the open window asks Hubee for new dossiers. Hubee keeps them until they are
  * pulled, so a longer interval delays dossiers but never loses one.
  */
-sync_interval_minutes: number, };
+sync_interval_minutes: number, 
+/**
+ * The most API Particulier calls per second per token, every caller of the installation
+ * together (counter lookups, later the batch refresh). The server allows 20 and bans the
+ * IP for 12 hours when its 429s are ignored, so the ceiling keeps a margin.
+ */
+particulier_requests_per_second: number, };

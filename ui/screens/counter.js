@@ -5,9 +5,9 @@
 // stored.
 
 import { birthCommunes, birthCountries, counterLookup } from "../api.js";
-import { alertRegion, clearInvalid, clearRegion, flagInvalid, focusHeading, h, once, radioGroup, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, focusHeading, h, once, radioGroup, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
-import { formatMonth } from "../format.js";
+import { formatMonth, formatQuotient } from "../format.js";
 import { picker } from "../picker.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
@@ -26,6 +26,26 @@ const MOTIFS = [
 ];
 
 const MAX_PRENOMS = 3;
+
+/** API Particulier keeps the current month and the 23 before it (spec §4). */
+const HISTORY_MONTHS = 23;
+
+/**
+ * The months the agent may ask for, the current one first, as "AAAA-MM"
+ * values. The backend checks the bounds again with the town hall's clock.
+ * @param {Date} today
+ * @returns {{ value: string, label: string }[]}
+ */
+function pastMonths(today) {
+  const months = [];
+  for (let back = 1; back <= HISTORY_MONTHS; back += 1) {
+    const date = new Date(today.getFullYear(), today.getMonth() - back, 1);
+    const year = date.getFullYear();
+    const month = date.getMonth() + 1;
+    months.push({ value: `${year}-${String(month).padStart(2, "0")}`, label: formatMonth(year, month) });
+  }
+  return months;
+}
 
 /**
  * @param {HTMLElement} main
@@ -129,7 +149,7 @@ export function renderCounter(main, context) {
   const countryPicker = picker({
     id: "counter-pays",
     label: "Pays de naissance",
-    hint: "Tapez le début du nom du pays, puis choisissez dans la liste.",
+    hint: "Tapez le début du nom du pays, puis choisissez dans la liste. Pays qui n'existe plus (Yougoslavie, Tchécoslovaquie…) : tapez son code INSEE à 5 chiffres, tel qu'il figure sur les papiers de la famille.",
     search: birthCountries,
     describe: (/** @type {CountryOfBirth} */ c) => `${c.name} — code ${c.cog}`,
     key: (/** @type {CountryOfBirth} */ c) => c.cog,
@@ -153,6 +173,12 @@ export function renderCounter(main, context) {
     h("option", { value: "" }, "Choisissez le motif"),
     MOTIFS.map((text) => h("option", { value: text }, text)),
   );
+  const period = h(
+    "select",
+    { id: "counter-periode", "aria-describedby": "counter-periode-hint" },
+    h("option", { value: "" }, "Mois en cours"),
+    pastMonths(new Date()).map((month) => h("option", { value: month.value }, month.label)),
+  );
   const piece = h("input", { type: "checkbox", id: "counter-piece" });
   const submit = h("button", { type: "submit", class: "button", id: "counter-submit" }, "Consulter le quotient familial");
 
@@ -170,6 +196,10 @@ export function renderCounter(main, context) {
     communePicker.element,
     lostBox,
     countryPicker.element,
+    h("div", { class: "field" },
+      h("label", { for: "counter-periode" }, "Quotient familial du mois de"),
+      h("p", { class: "hint", id: "counter-periode-hint" }, "Le mois en cours, sauf pour vérifier le tarif d'un mois passé (jusqu'à 23 mois en arrière)."),
+      period),
     h("h2", {}, "Motif et vérification"),
     h("div", { class: "field" },
       h("label", { for: "counter-motif" }, "Motif de la consultation"),
@@ -225,13 +255,14 @@ export function renderCounter(main, context) {
       }
       const date = [annee.value.trim(), mois.value.trim().padStart(2, "0"), jour.value.trim().padStart(2, "0")];
       const dateText = date[0] === "" ? null : date[1] === "00" ? date[0] : date[2] === "00" ? `${date[0]}-${date[1]}` : date.join("-");
+      const [periodYear, periodMonth] = period.value === "" ? [null, null] : period.value.split("-").map(Number);
       try {
         const found = await counterLookup({
           commune_id: /** @type {number} */ (context.currentCommune()?.id),
           motif: motif.value,
           piece_verifiee: piece.checked,
-          annee: null,
-          mois: null,
+          annee: periodYear,
+          mois: periodMonth,
           identite: {
             nom_naissance: nomNaissance.input.value,
             nom_usage: nomUsage.input.value.trim() === "" ? null : nomUsage.input.value,
@@ -247,6 +278,7 @@ export function renderCounter(main, context) {
         showResult(found);
       } catch (reason) {
         result.hidden = true;
+        clearRegion(announcer);
         report(reason, error);
       }
     });
@@ -260,7 +292,7 @@ export function renderCounter(main, context) {
       ? "Aucun quotient familial dans la réponse (le jeton n'y donne peut-être pas accès)."
       : q.valeur === null
         ? "Ressources non connues : la caisse n'a pas calculé de quotient familial. Demandez l'attestation papier."
-        : `${q.valeur} €`;
+        : formatQuotient(q);
     result.replaceChildren(
       title,
       h(
@@ -276,12 +308,22 @@ export function renderCounter(main, context) {
       ...(found.allocataires ? [h("h3", {}, "Allocataires"), people(found.allocataires, "counter-result-allocataires")] : []),
       ...(found.enfants ? [h("h3", {}, "Enfants"), people(found.enfants, "counter-result-enfants")] : []),
       found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : "",
+      h("div", { class: "actions" },
+        // The family file comes with its own issue; the button already sits
+        // where the agent will find it, and says why it cannot be used yet.
+        h("button", { type: "button", class: "button", id: "counter-save-family", disabled: true, "aria-describedby": "counter-save-family-hint" }, "Enregistrer dans le dossier famille"),
+        h("p", { class: "hint", id: "counter-save-family-hint" }, "Les dossiers famille arrivent avec la prochaine version de Guichet QF : en attendant, reportez le quotient familial sur la fiche d'inscription.")),
     );
     result.hidden = false;
+    // Focus moves to the card for keyboard users; the status region reads the
+    // essential out for screen readers, whatever they were reading.
+    announce(announcer, q === null || q.valeur === null ? `Réponse reçue : ${value}` : `Quotient familial trouvé : ${value}, ${formatMonth(q.annee, q.mois)}.`);
     focusHeading(title);
   }
 
-  main.replaceChildren(heading, h("p", { class: "view-commune" }, `Commune : ${commune.name}`), error, form, result);
+  const announcer = statusRegion("counter-announce");
+  announcer.classList.add("visually-hidden");
+  main.replaceChildren(heading, h("p", { class: "view-commune" }, `Commune : ${commune.name}`), error, form, announcer, result);
   return heading;
 }
 

@@ -1,7 +1,7 @@
 // Main shell, shown while an agent's session is open: a header (commune,
 // agent, "Verrouiller"), the main navigation and the current view.
 
-import { communesList, demoStop, inboxNewCount, tokenBanners } from "../api.js";
+import { communesList, demoStop, inboxNewCount, onTokenChecked, tokenBanners } from "../api.js";
 import { alertRegion, focusHeading, h, once } from "../dom.js";
 import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
@@ -28,7 +28,26 @@ import { watchSync } from "../sync.js";
  * @property {() => Commune | null} currentCommune
  * @property {() => Promise<void>} reloadCommunes Reloads the communes after a change, for the header too.
  * @property {() => void} refreshBadge Recounts the dossiers no agent has opened, for the menu.
+ * @property {() => void} refreshTokenBanners Asks again for the API Particulier token warnings.
  */
+
+/**
+ * The token banners of the shell on the page: the guardian's events, listened
+ * to once for the life of the page, redraw them.
+ */
+let refreshShownTokenBanners = () => {};
+let listeningToTokenGuardian = false;
+
+function listenToTokenGuardian() {
+  if (listeningToTokenGuardian) {
+    return;
+  }
+  listeningToTokenGuardian = true;
+  onTokenChecked(() => refreshShownTokenBanners()).catch((reason) => {
+    listeningToTokenGuardian = false;
+    console.error("token-checked events unavailable", reason);
+  });
+}
 
 /** @typedef {"dossiers" | "recherche" | "familles" | "affiche" | "journal" | "parametres"} ViewName */
 
@@ -163,6 +182,12 @@ export function renderShell(status, app) {
       .catch((reason) => console.error("token banners not updated", reason));
   }
   refreshTokenBanners();
+  refreshShownTokenBanners = () => {
+    if (tokenSlot.isConnected) {
+      refreshTokenBanners();
+    }
+  };
+  listenToTokenGuardian();
 
   const screen = h("div", { class: "shell", id: "shell" }, skip, banner, header, nav, tokenSlot, main);
   app.mount(screen, "Guichet QF", null);
@@ -177,6 +202,7 @@ export function renderShell(status, app) {
     currentCommune: () => communes.find((c) => c.id === selectedCommuneId) ?? null,
     reloadCommunes,
     refreshBadge,
+    refreshTokenBanners,
   };
 
   function refreshBadge() {
@@ -239,6 +265,12 @@ export function renderShell(status, app) {
   function navigate(name) {
     currentView = name;
     refreshTokenBanners();
+  refreshShownTokenBanners = () => {
+    if (tokenSlot.isConnected) {
+      refreshTokenBanners();
+    }
+  };
+  listenToTokenGuardian();
     showView(name, true);
   }
 

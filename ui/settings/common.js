@@ -19,37 +19,38 @@ export function focusRegion(region) {
 /** @typedef {import("../screens/shell.js").ShellContext} ShellContext */
 
 /**
- * A section that shows and edits one whole number of minutes among the
- * installation's settings (idle lock, relevé interval). Administrators get the
- * form; agents read the current value. The other settings are sent back as
- * read, so that each section changes only its own.
+ * A section that shows and edits one whole number among the installation's
+ * settings (idle lock, relevé interval, API Particulier rate). Administrators
+ * get the form; agents read the current value. The other settings are sent
+ * back as read, so that each section changes only its own.
  * @param {ShellContext} context
  * @param {object} options
  * @param {string} options.id prefix of the element ids
- * @param {"idle_lock_minutes" | "sync_interval_minutes"} options.key
+ * @param {"idle_lock_minutes" | "sync_interval_minutes" | "particulier_requests_per_second"} options.key
  * @param {string} options.label
  * @param {string} options.hint
  * @param {number} options.max
- * @param {(minutes: number) => string} options.describe the sentence under the heading
+ * @param {string} options.emptyMessage what to say when the field is left empty
+ * @param {(value: number) => string} options.describe the sentence under the heading
  * @param {string} options.readOnlyNote
  * @param {(settings: Settings) => void} [options.onSaved]
  * @returns {{ element: HTMLElement }}
  */
-export function minutesSettingSection(context, { id, key, label, hint, max, describe, readOnlyNote, onSaved }) {
+export function numberSettingSection(context, { id, key, label, hint, max, emptyMessage, describe, readOnlyNote, onSaved }) {
   const status = statusRegion(`${id}-status`);
   const error = alertRegion(`${id}-error`);
   const body = h("div", {}, h("p", {}, "Chargement…"));
 
-  /** @param {number} minutes */
-  function form(minutes) {
-    const current = h("p", { id: `${id}-current` }, describe(minutes));
+  /** @param {number} number */
+  function form(number) {
+    const current = h("p", { id: `${id}-current` }, describe(number));
     const field = textField({
-      id: `${id}-minutes`,
+      id: `${id}-value`,
       label,
       hint,
       type: "number",
       inputmode: "numeric",
-      value: String(minutes),
+      value: String(number),
       extra: { min: "1", max: String(max), step: "1", class: "input-short" },
     });
     const submit = h("button", { type: "submit", class: "button", id: `${id}-submit` }, "Enregistrer");
@@ -61,7 +62,7 @@ export function minutesSettingSection(context, { id, key, label, hint, max, desc
         clearRegion(error);
         const value = field.input.value.trim();
         if (value === "") {
-          announce(error, "Indiquez un nombre de minutes.");
+          announce(error, emptyMessage);
           flagInvalid(field.input);
           return;
         }
@@ -82,11 +83,11 @@ export function minutesSettingSection(context, { id, key, label, hint, max, desc
 
   settingsGet()
     .then((settings) => {
-      const minutes = settings[key];
+      const number = settings[key];
       body.replaceChildren(
         context.isAdmin
-          ? form(minutes)
-          : h("div", {}, h("p", { id: `${id}-current` }, describe(minutes)), h("p", { class: "note" }, readOnlyNote)),
+          ? form(number)
+          : h("div", {}, h("p", { id: `${id}-current` }, describe(number)), h("p", { class: "note" }, readOnlyNote)),
       );
     })
     .catch((reason) => {

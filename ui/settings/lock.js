@@ -3,7 +3,7 @@
 // is told the new value so that both clocks agree.
 
 import { setIdleMinutes } from "../idle.js";
-import { minutesSettingSection } from "./common.js";
+import { numberSettingSection } from "./common.js";
 
 /** @typedef {import("../screens/shell.js").ShellContext} ShellContext */
 /** @typedef {import("./settings.js").Section} Section */
@@ -18,12 +18,13 @@ function describe(minutes) {
  * @returns {Section}
  */
 export function lockSection(context) {
-  return minutesSettingSection(context, {
+  return numberSettingSection(context, {
     id: "idle",
     key: "idle_lock_minutes",
     label: "Délai avant verrouillage (en minutes)",
     hint: "Entre 1 et 240 minutes. Une fois verrouillé, Guichet QF revient à l'écran « Qui est au guichet ? » et le code PIN est demandé.",
     max: 240,
+    emptyMessage: "Indiquez un nombre de minutes.",
     describe,
     readOnlyNote: "Seul un administrateur peut modifier ce délai.",
     onSaved: (saved) => {

@@ -8,7 +8,7 @@
 // start, secret commands fail with `vault_locked`: the section then asks for
 // the passphrase and retries what was refused.
 
-import { secretDelete, secretSet, secretsStatus, toIpcError, vaultUnlock } from "../api.js";
+import { particulierTokenCompromised, secretDelete, secretSet, secretsStatus, toIpcError, vaultUnlock } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
@@ -160,11 +160,17 @@ export function secretsSection(context) {
         { class: "secret", id: idBase },
         h("div", { class: "secret-head" }, h("p", { class: "secret-name" }, label), state),
       );
+      let configured = Boolean(initial && initial.configured_at);
+      // Any agent who learns that the token leaked may act at once: the CGU
+      // ask for the token to stop being used and to be reported without delay.
+      const compromised = kind === "particulier_token" ? compromisedButton() : null;
       if (!context.isAdmin) {
+        if (compromised) {
+          li.append(h("div", { class: "row-actions" }, compromised.button), compromised.region);
+        }
         return li;
       }
 
-      let configured = Boolean(initial && initial.configured_at);
       const edit = h("button", { type: "button", class: "button secondary small", id: `${idBase}-edit` });
       const remove = h(
         "button",
@@ -197,6 +203,9 @@ export function secretsSection(context) {
       const drawActions = () => {
         edit.replaceChildren(configured ? "Remplacer" : "Configurer", h("span", { class: "visually-hidden" }, ` : ${label}`));
         remove.hidden = !configured;
+        if (compromised) {
+          compromised.button.hidden = !configured;
+        }
       };
       drawActions();
 
@@ -275,8 +284,75 @@ export function secretsSection(context) {
         });
       });
 
-      li.append(h("div", { class: "row-actions" }, edit, remove), itemError, form);
+      li.append(h("div", { class: "row-actions" }, edit, remove, compromised?.button ?? null), itemError, compromised?.region ?? null, form);
       return li;
+
+      /**
+       * "Jeton compromis…": asks for confirmation, removes the token, then
+       * shows the e-mail to send (also opened in the mail program when there
+       * is one).
+       */
+      function compromisedButton() {
+        const button = h(
+          "button",
+          { type: "button", class: "button danger-secondary small", id: `${idBase}-compromised` },
+          "Jeton compromis…",
+          h("span", { class: "visually-hidden" }, ` (${commune.name})`),
+        );
+        button.hidden = !configured;
+        const region = h("div", { id: `${idBase}-compromised-report`, class: "compromise-report", tabindex: "-1", hidden: true });
+        const declare = async () => {
+          let report;
+          try {
+            report = await particulierTokenCompromised(commune.id);
+          } catch (reason) {
+            handle(reason, itemError, () => {
+              once(button, declare);
+            });
+            return;
+          }
+          configured = false;
+          state.textContent = stateText(undefined);
+          button.hidden = true;
+          if (context.isAdmin) {
+            drawActions();
+          }
+          context.refreshTokenBanners();
+          region.replaceChildren(
+            h("h4", {}, "Jeton retiré de ce poste"),
+            h(
+              "p",
+              {},
+              report.mail_opened
+                ? `Le message au support d'API Particulier s'est ouvert dans votre messagerie : complétez les circonstances, puis envoyez-le. S'il ne s'est pas ouvert, copiez le texte ci-dessous et envoyez-le à ${report.address}.`
+                : `Aucune messagerie ne s'est ouverte sur ce poste : copiez le texte ci-dessous et envoyez-le à ${report.address}, objet « ${report.subject} ».`,
+            ),
+            h("textarea", { readonly: true, rows: "12", class: "mail-text", id: `${idBase}-compromised-mail`, "aria-label": "Texte du message au support d'API Particulier" }, report.body),
+            h("p", { class: "note" }, "La déclaration est inscrite au journal des accès. Un nouveau jeton devra être demandé par le demandeur de l'habilitation DataPass, puis enregistré ici."),
+          );
+          region.hidden = false;
+          region.focus();
+        };
+        button.addEventListener("click", () => {
+          once(button, async () => {
+            const confirmed = await confirmAction({
+              title: `Jeton API Particulier de ${commune.name} compromis ?`,
+              message: [
+                "À faire si le jeton a pu être vu ou copié par une personne non autorisée (courriel, capture d'écran, poste volé…).",
+                "Le jeton sera retiré de ce poste : plus aucune consultation du quotient familial ne sera possible pour cette commune tant qu'un nouveau jeton n'aura pas été enregistré.",
+                "Un message au support d'API Particulier sera préparé pour qu'il révoque le jeton, comme les conditions d'utilisation l'exigent.",
+              ],
+              confirmLabel: "Retirer le jeton et prévenir le support",
+              danger: true,
+            });
+            if (confirmed) {
+              clearRegion(itemError);
+              await declare();
+            }
+          });
+        });
+        return { button, region };
+      }
     }
 
     load();

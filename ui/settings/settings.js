@@ -7,6 +7,7 @@ import { agentsSection } from "./agents.js";
 import { backupsSection } from "./backups.js";
 import { communesSection } from "./communes.js";
 import { lockSection } from "./lock.js";
+import { particulierSection } from "./particulier.js";
 import { secretsSection } from "./secrets.js";
 import { syncSection } from "./sync.js";
 
@@ -39,6 +40,7 @@ export function renderSettings(main, context) {
     { id: "settings-agents", title: "Agents", build: () => agentsSection(context) },
     { id: "settings-secrets", title: "Secrets : clés d'accès Hubee et API Particulier", build: () => secretsSection(context) },
     { id: "settings-sync", title: "Relevé des dossiers Hubee", build: () => syncSection(context) },
+    { id: "settings-particulier", title: "Consultations API Particulier", build: () => particulierSection(context) },
     { id: "settings-backups", title: "Sauvegardes", build: () => backupsSection(context) },
     { id: "settings-lock", title: "Verrouillage", build: () => lockSection(context) },
   ];

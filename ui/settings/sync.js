@@ -3,7 +3,7 @@
 // changes how soon a dossier shows up; the scheduled command (README) covers
 // the hours when Guichet QF is closed.
 
-import { minutesSettingSection } from "./common.js";
+import { numberSettingSection } from "./common.js";
 
 /** @typedef {import("../screens/shell.js").ShellContext} ShellContext */
 /** @typedef {import("./settings.js").Section} Section */
@@ -18,12 +18,13 @@ function describe(minutes) {
  * @returns {Section}
  */
 export function syncSection(context) {
-  return minutesSettingSection(context, {
+  return numberSettingSection(context, {
     id: "sync-interval",
     key: "sync_interval_minutes",
     label: "Intervalle entre deux relevés (en minutes)",
     hint: "Entre 1 et 1 440 minutes (24 heures). 10 minutes conviennent à la plupart des communes.",
     max: 1440,
+    emptyMessage: "Indiquez un nombre de minutes.",
     describe,
     readOnlyNote: "Seul un administrateur peut modifier cet intervalle.",
   });
