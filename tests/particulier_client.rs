@@ -697,6 +697,17 @@ async fn the_counter_form_calls_only_once_the_identity_is_checked() {
     assert_eq!(quotient.valeur, Some(650));
     assert_eq!(quotient.fournisseur.as_deref(), Some("CNAF"));
     assert_eq!(card.enfants.map(|e| e.len()), Some(1));
+    assert_eq!(
+        card.adresse.as_deref(),
+        Some(
+            &[
+                "Madame BERNARD ELODIE".to_string(),
+                "1 RUE MONTORGUEIL".to_string(),
+                "75002 PARIS".to_string(),
+                "FRANCE".to_string(),
+            ][..]
+        )
+    );
     assert!(card.request_id.is_some());
     let rows = store
         .read(|c| journal::list(c, &journal::Filter::default(), &jiff::tz::TimeZone::UTC, 10))

@@ -74,6 +74,9 @@ pub struct CounterResult {
     pub quotient: Option<CounterQuotient>,
     pub allocataires: Option<Vec<CounterPerson>>,
     pub enfants: Option<Vec<CounterPerson>>,
+    /// The postal address as the caisse knows it, line by line (empty parts left out); `None`
+    /// without the `cnaf_adresse` scope.
+    pub adresse: Option<Vec<String>>,
     /// API Particulier's `X-Request-Id`, for its support.
     pub request_id: Option<String>,
 }
@@ -146,6 +149,30 @@ pub async fn lookup_at_counter(
             .data
             .contains_key("enfants")
             .then(|| lookup.enfants.iter().map(person).collect()),
+        adresse: lookup.data.get("adresse").and_then(address_lines),
         request_id: lookup.request_id,
     })
+}
+
+/// The address block's lines in postal order (spec §4.3), `None` when it is not an object.
+fn address_lines(block: &serde_json::Value) -> Option<Vec<String>> {
+    const PARTS: [&str; 7] = [
+        "destinataire",
+        "complement_information",
+        "complement_information_geographique",
+        "numero_libelle_voie",
+        "lieu_dit",
+        "code_postal_ville",
+        "pays",
+    ];
+    let block = block.as_object()?;
+    Some(
+        PARTS
+            .iter()
+            .filter_map(|part| block.get(*part)?.as_str())
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(str::to_string)
+            .collect(),
+    )
 }

@@ -287,6 +287,7 @@
         quotient: { fournisseur: "CNAF", valeur: 2550, annee: request.annee ?? 2026, mois: request.mois ?? 11, annee_calcul: 2026, mois_calcul: 10 },
         allocataires: [{ nom_naissance: "LEFEBVRE", nom_usage: null, prenoms: "ALEXIS", date_naissance: "27/12/1982", sexe: "F" }],
         enfants: null,
+        adresse: ["Madame LEFEBVRE ALEXIS", "1 RUE MONTORGUEIL", "75002 PARIS", "FRANCE"],
         request_id: "4e0a1b2c-1d2e-4f30-8a41-5b6c7d8e9f00",
       };
     },

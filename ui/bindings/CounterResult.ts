@@ -12,6 +12,11 @@ export type CounterResult = {
  */
 quotient: CounterQuotient | null, allocataires: Array<CounterPerson> | null, enfants: Array<CounterPerson> | null, 
 /**
+ * The postal address as the caisse knows it, line by line (empty parts left out); `None`
+ * without the `cnaf_adresse` scope.
+ */
+adresse: Array<string> | null, 
+/**
  * API Particulier's `X-Request-Id`, for its support.
  */
 request_id: string | null, };

@@ -307,6 +307,13 @@ export function renderCounter(main, context) {
       // A block the token has no scope for is left out, not shown empty.
       ...(found.allocataires ? [h("h3", {}, "Allocataires"), people(found.allocataires, "counter-result-allocataires")] : []),
       ...(found.enfants ? [h("h3", {}, "Enfants"), people(found.enfants, "counter-result-enfants")] : []),
+      ...(found.adresse
+        ? [
+            h("h3", {}, "Adresse connue de la caisse"),
+            h("address", { id: "counter-result-adresse" }, found.adresse.flatMap((line, i) => (i === 0 ? [line] : [h("br", {}), line]))),
+            h("p", { class: "hint" }, "Adresse déclarée par la famille à sa caisse : elle peut ne plus être à jour."),
+          ]
+        : []),
       found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : "",
       h("div", { class: "actions" },
         // The family file comes with its own issue; the button already sits
