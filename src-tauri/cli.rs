@@ -269,6 +269,16 @@ enum SecretAction {
         #[arg(long)]
         commune: Option<String>,
     },
+    /// Jeton API Particulier compromis : le retirer de ce poste, l'inscrire au journal et
+    /// afficher le message à envoyer au support d'API Particulier
+    Compromis {
+        /// Nom de la personne qui fait la déclaration (inscrit au journal)
+        #[arg(long)]
+        agent: String,
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+    },
     /// Indiquer quels secrets sont configurés (jamais leur valeur)
     List {
         /// SIRET de la commune (facultatif s'il n'y en a qu'une)
@@ -688,6 +698,27 @@ fn secret(action: SecretAction, launch: &Launch, now: Timestamp) -> Result<()> {
                 "Secret enregistré et chiffré : {} de {}.",
                 secret.label(),
                 commune.name
+            );
+        }
+        SecretAction::Compromis { agent, commune } => {
+            let commune = store.read(|conn| communes::resolve(conn, commune.as_deref()))?;
+            let agent = agent.trim();
+            if agent.is_empty() {
+                return Err(Error::validation(
+                    "Indiquez votre nom avec --agent : la déclaration est inscrite au journal.",
+                ));
+            }
+            let report = crate::particulier::compromised::declare(
+                &store,
+                &commune,
+                agent,
+                &launch.time_zone,
+                now,
+            )?;
+            println!(
+                "Jeton API Particulier de {} retiré de ce poste ; la déclaration est inscrite au \
+                 journal.\nEnvoyez maintenant ce message à {} (objet : {}) :\n\n{}",
+                commune.name, report.address, report.subject, report.body
             );
         }
         SecretAction::List { commune, json } => {

@@ -240,3 +240,61 @@ async fn lookup_failures_exit_1_with_the_code_and_the_next_step() {
     assert!(stderr(&output).contains("inconnu"), "{}", stderr(&output));
     simulator.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compromised_token_is_withdrawn_and_the_lookup_stops() {
+    let simulator = ParticulierSimulator::start(0, Config::default())
+        .await
+        .unwrap();
+    let dir = prepared(&simulator).await;
+    let data = dir.path();
+    let token = simulator.staging_token();
+    assert_ok(
+        &cli(
+            data,
+            &["secret", "set", "particulier-token"],
+            &token,
+            &simulator,
+        )
+        .await,
+    );
+
+    let output = cli(
+        data,
+        &["secret", "compromis", "--agent", "Émilie Durand"],
+        "",
+        &simulator,
+    )
+    .await;
+    assert_ok(&output);
+    let text = stdout(&output);
+    assert!(text.contains("support@particulier.api.gouv.fr"), "{text}");
+    assert!(text.contains("révoquer"), "{text}");
+    assert!(!text.contains(&token), "the token is never printed");
+
+    let listed = stdout(&cli(data, &["secret", "list"], "", &simulator).await);
+    assert!(
+        listed.contains("jeton API Particulier : non configuré"),
+        "{listed}"
+    );
+    let journal = stdout(&cli(data, &["journal", "list"], "", &simulator).await);
+    assert!(
+        journal.contains("Jeton API Particulier déclaré compromis"),
+        "{journal}"
+    );
+    let output = cli(data, &BERNARD, "", &simulator).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(simulator.requests().is_empty(), "no call without a token");
+
+    // Declared twice: nothing left to withdraw, said plainly.
+    let output = cli(
+        data,
+        &["secret", "compromis", "--agent", "Émilie Durand"],
+        "",
+        &simulator,
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("rien à"), "{}", stderr(&output));
+    simulator.stop().await;
+}
