@@ -86,6 +86,25 @@ async fn prepared(simulator: &ParticulierSimulator) -> tempfile::TempDir {
     dir
 }
 
+/// A simulator, a prepared data folder, and the staging token saved in its vault.
+async fn with_token() -> (ParticulierSimulator, tempfile::TempDir, String) {
+    let simulator = ParticulierSimulator::start(0, Config::default())
+        .await
+        .unwrap();
+    let dir = prepared(&simulator).await;
+    let token = simulator.staging_token();
+    assert_ok(
+        &cli(
+            dir.path(),
+            &["secret", "set", "particulier-token"],
+            &token,
+            &simulator,
+        )
+        .await,
+    );
+    (simulator, dir, token)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_prints_the_family_and_journals_each_call() {
     let simulator = ParticulierSimulator::start(0, Config::default())
@@ -161,21 +180,8 @@ async fn lookup_prints_the_family_and_journals_each_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lookup_failures_exit_1_with_the_code_and_the_next_step() {
-    let simulator = ParticulierSimulator::start(0, Config::default())
-        .await
-        .unwrap();
-    let dir = prepared(&simulator).await;
+    let (simulator, dir, _) = with_token().await;
     let data = dir.path();
-    let token = simulator.staging_token();
-    assert_ok(
-        &cli(
-            data,
-            &["secret", "set", "particulier-token"],
-            &token,
-            &simulator,
-        )
-        .await,
-    );
 
     simulator.inject(Fault::ProviderError {
         error: ProviderError::NoCnafDossier,
@@ -243,21 +249,8 @@ async fn lookup_failures_exit_1_with_the_code_and_the_next_step() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_compromised_token_is_withdrawn_and_the_lookup_stops() {
-    let simulator = ParticulierSimulator::start(0, Config::default())
-        .await
-        .unwrap();
-    let dir = prepared(&simulator).await;
+    let (simulator, dir, token) = with_token().await;
     let data = dir.path();
-    let token = simulator.staging_token();
-    assert_ok(
-        &cli(
-            data,
-            &["secret", "set", "particulier-token"],
-            &token,
-            &simulator,
-        )
-        .await,
-    );
 
     let output = cli(
         data,

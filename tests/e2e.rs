@@ -936,14 +936,7 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     click(&client, "#nav-recherche").await;
 
     // An identity of API Particulier's staging set (CNAF, QF 2550), typed as on the ID card.
-    fill(&client, "#counter-nom-naissance", "LEFEBVRE").await;
-    fill(&client, "#counter-prenom-1", "ALEXIS").await;
-    click(&client, "label[for=\"counter-sexe-F\"]").await;
-    fill(&client, "#counter-jour", "27").await;
-    fill(&client, "#counter-mois", "12").await;
-    fill(&client, "#counter-annee", "1982").await;
-    fill(&client, "#counter-commune", "Villers-Semeuse").await;
-    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    fill_counter_identity(&client, "LEFEBVRE", &["ALEXIS"], ("27", "12", "1982")).await;
     wait_text(
         &client,
         "#counter-commune-choice",
@@ -959,13 +952,7 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     })
     .await;
     assert!(refused.contains("pièce d'identité"), "{refused:?}");
-    click(
-        &client,
-        "#counter-motif option[value=\"Inscription à la cantine\"]",
-    )
-    .await;
-    click(&client, "label[for=\"counter-piece\"]").await;
-    click(&client, "#counter-submit").await;
+    submit_counter(&client, "Inscription à la cantine").await;
     let card = wait_text(&client, "#counter-result-qf", "the QF card", |t| {
         without_spaces(t).contains("2550€")
     })
@@ -981,23 +968,9 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     // A past month: staging's MSA family of May 2026, with two first names in two fields.
     click(&client, "#nav-dossiers").await;
     click(&client, "#nav-recherche").await;
-    fill(&client, "#counter-nom-naissance", "ROUX").await;
-    fill(&client, "#counter-prenom-1", "JEANNE").await;
-    click(&client, "#counter-prenom-add").await;
-    fill(&client, "#counter-prenom-2", "STEPHANIE").await;
-    click(&client, "label[for=\"counter-sexe-F\"]").await;
-    fill(&client, "#counter-mois", "6").await;
-    fill(&client, "#counter-annee", "1987").await;
-    fill(&client, "#counter-commune", "Villers-Semeuse").await;
-    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    fill_counter_identity(&client, "ROUX", &["JEANNE", "STEPHANIE"], ("", "6", "1987")).await;
     click(&client, "#counter-periode option[value=\"2026-05\"]").await;
-    click(
-        &client,
-        "#counter-motif option[value=\"Contrôle du tarif appliqué\"]",
-    )
-    .await;
-    click(&client, "label[for=\"counter-piece\"]").await;
-    click(&client, "#counter-submit").await;
+    submit_counter(&client, "Contrôle du tarif appliqué").await;
     let card = wait_text(&client, "#counter-result-qf", "the May 2026 QF", |t| {
         t.contains("150 €") && t.contains("mai 2026")
     })
@@ -1032,6 +1005,42 @@ async fn at_the_counter_an_agent_finds_a_staging_family_and_the_call_is_journale
     );
 
     client.close().await.expect("closing the WebDriver session");
+}
+
+/// Fills the counter form for a staging identity born in Villers-Semeuse (08480), as the agent
+/// types it: one field per first name, the date parts given (empty when unknown).
+async fn fill_counter_identity(
+    client: &Client,
+    nom: &str,
+    prenoms: &[&str],
+    (jour, mois, annee): (&str, &str, &str),
+) {
+    fill(client, "#counter-nom-naissance", nom).await;
+    for (index, prenom) in prenoms.iter().enumerate() {
+        if index > 0 {
+            click(client, "#counter-prenom-add").await;
+        }
+        fill(client, &format!("#counter-prenom-{}", index + 1), prenom).await;
+    }
+    click(client, "label[for=\"counter-sexe-F\"]").await;
+    for (css, part) in [
+        ("#counter-jour", jour),
+        ("#counter-mois", mois),
+        ("#counter-annee", annee),
+    ] {
+        if !part.is_empty() {
+            fill(client, css, part).await;
+        }
+    }
+    fill(client, "#counter-commune", "Villers-Semeuse").await;
+    click(client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+}
+
+/// Chooses the motif, ticks the ID check and sends the counter form.
+async fn submit_counter(client: &Client, motif: &str) {
+    click(client, &format!("#counter-motif option[value=\"{motif}\"]")).await;
+    click(client, "label[for=\"counter-piece\"]").await;
+    click(client, "#counter-submit").await;
 }
 
 /// `text` without any kind of space (French numbers group digits with a narrow no-break space).
@@ -1148,19 +1157,8 @@ async fn the_token_guardian_warns_before_expiry_and_a_compromised_token_is_withd
 
     // Without a token, the counter says who must save a new one.
     click(&client, "#nav-recherche").await;
-    fill(&client, "#counter-nom-naissance", "LEFEBVRE").await;
-    fill(&client, "#counter-prenom-1", "ALEXIS").await;
-    click(&client, "label[for=\"counter-sexe-F\"]").await;
-    fill(&client, "#counter-annee", "1982").await;
-    fill(&client, "#counter-commune", "Villers-Semeuse").await;
-    click(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
-    click(
-        &client,
-        "#counter-motif option[value=\"Inscription à la cantine\"]",
-    )
-    .await;
-    click(&client, "label[for=\"counter-piece\"]").await;
-    click(&client, "#counter-submit").await;
+    fill_counter_identity(&client, "LEFEBVRE", &["ALEXIS"], ("", "", "1982")).await;
+    submit_counter(&client, "Inscription à la cantine").await;
     wait_text(&client, "#counter-error", "the missing token", |t| {
         t.contains("n'est pas configuré")
     })
