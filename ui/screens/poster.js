@@ -175,7 +175,7 @@ export function renderPoster(main, context) {
   main.replaceChildren(
     heading,
     h("p", { class: "view-commune" }, `Commune : ${commune.name}`),
-    several ? h("p", { class: "hint" }, "Pour une autre commune, changez-la en haut de la fenêtre.") : null,
+    ...(several ? [h("p", { class: "hint" }, "Pour une autre commune, changez-la en haut de la fenêtre.")] : []),
     h("p", { class: "intro" }, "L'affiche explique aux familles comment transmettre leur quotient familial en ligne, avec un QR code vers le formulaire national de la commune. L'aperçu montre le PDF qui sera imprimé."),
     listing,
     h(
@@ -320,10 +320,11 @@ export function renderPoster(main, context) {
 
   format.addEventListener("change", refreshPreview);
   refreshes.addEventListener("change", refreshPreview);
-  for (const input of [services.input, email.input]) {
-    input.addEventListener("input", schedulePreview);
-    input.addEventListener("change", refreshPreview);
-  }
+  // The services redraw as the agent types; the e-mail only once it is left,
+  // so that a half-typed address is not reported as wrong.
+  services.input.addEventListener("input", schedulePreview);
+  services.input.addEventListener("change", refreshPreview);
+  email.input.addEventListener("change", refreshPreview);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     refreshPreview();
