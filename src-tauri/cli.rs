@@ -17,6 +17,7 @@ use crate::communes::{self, Environment, NewCommune};
 use crate::error::{Code, Error, Result};
 use crate::journal;
 use crate::launch::Launch;
+use crate::poster;
 use crate::store::{self, backup, Store};
 use crate::vault::{self, SecretKind, SecretString};
 
@@ -104,8 +105,9 @@ enum Command {
         /// obligatoire)
         #[arg(long)]
         actualisation: bool,
-        /// Logo de la commune (PNG, 2 Mo au plus), en haut à gauche
-        #[arg(long, value_name = "FICHIER.png")]
+        /// Logo de la commune (PNG ou JPEG, 2 Mo au plus), en haut à gauche ; par défaut celui
+        /// enregistré pour la commune
+        #[arg(long, value_name = "FICHIER.png|.jpg")]
         logo: Option<std::path::PathBuf>,
         /// Écrire l'affiche même si la commune n'est pas ouverte sur le formulaire national
         #[arg(long)]
@@ -1400,17 +1402,13 @@ fn journal_command(launch: &Launch, action: JournalCommand, now: Timestamp) -> R
     Ok(())
 }
 
-/// The commune a poster is for, and where to journal its printing.
-struct PosterCommune {
-    siret: String,
-    name: String,
-    /// The configured commune, when there is one.
-    commune_id: Option<i64>,
-    /// The store, when this PC has one.
-    store: Option<Store>,
-}
-
-fn poster_commune(launch: &Launch, target: &PosterTarget, now: Timestamp) -> Result<PosterCommune> {
+/// The commune a poster is for, and the store where its settings are and its printing is
+/// journaled (none on a PC not set up, for `--siret` and `--nom`).
+fn poster_commune(
+    launch: &Launch,
+    target: &PosterTarget,
+    now: Timestamp,
+) -> Result<(poster::studio::Target, Option<Store>)> {
     if let (Some(siret), Some(name)) = (&target.siret, &target.nom) {
         let siret = crate::identifiers::parse_siret(siret)?;
         let store = if launch.database_path().exists() {
@@ -1426,40 +1424,32 @@ fn poster_commune(launch: &Launch, target: &PosterTarget, now: Timestamp) -> Res
                 .map(|commune| commune.id),
             None => None,
         };
-        return Ok(PosterCommune {
+        let target = poster::studio::Target {
             siret,
             name: name.trim().to_string(),
             commune_id,
-            store,
-        });
+        };
+        return Ok((target, store));
     }
     let store = open_store(launch, now)?;
     let commune = store.read(|conn| communes::resolve(conn, target.commune.as_deref()))?;
-    Ok(PosterCommune {
-        siret: commune.siret,
-        name: commune.name,
-        commune_id: Some(commune.id),
-        store: Some(store),
-    })
+    Ok((poster::studio::Target::of(&commune), Some(store)))
 }
 
-/// Journals a print or a file made from the command line, when the PC has a store.
-fn journal_print(target: &PosterCommune, detail: String, now: Timestamp) -> Result<()> {
-    let Some(store) = &target.store else {
-        return Ok(());
-    };
-    let mut entry = journal::Entry::new(
-        now,
-        journal::AGENT_COMMAND_LINE,
-        journal::Action::Impression,
-    );
-    entry.commune_id = target.commune_id;
-    entry.detail = Some(if target.commune_id.is_some() {
-        detail
-    } else {
-        format!("{detail}, SIRET {}", target.siret)
-    });
-    store.write(|tx| journal::append(tx, &entry).map(|_| ()))
+/// The commune's stored poster settings and logo (the defaults for a commune not configured).
+fn stored_poster_settings(
+    target: &poster::studio::Target,
+    store: Option<&Store>,
+) -> Result<(poster::settings::PosterSettings, Option<Vec<u8>>)> {
+    match (store, target.commune_id) {
+        (Some(store), Some(id)) => store.read(|conn| {
+            Ok((
+                poster::settings::get(conn, id)?,
+                poster::settings::logo(conn, id)?.map(|logo| logo.bytes),
+            ))
+        }),
+        _ => Ok((poster::settings::PosterSettings::default(), None)),
+    }
 }
 
 struct PosterOptions {
@@ -1470,50 +1460,40 @@ struct PosterOptions {
     forcer: bool,
 }
 
-fn write_file(path: &std::path::Path, bytes: &[u8]) -> Result<()> {
-    std::fs::write(path, bytes).map_err(|error| {
-        Error::new(
-            Code::Storage,
-            format!("Le fichier « {} » n'a pas pu être écrit.", path.display()),
-        )
-        .with_source(error)
-    })
-}
-
 fn poster(
     launch: &Launch,
-    format: crate::poster::Format,
+    format: poster::Format,
     out: &std::path::Path,
     target: &PosterTarget,
     options: PosterOptions,
     now: Timestamp,
 ) -> Result<()> {
-    use crate::poster::{self, Listing, PosterRequest, Refresh};
-    let commune = poster_commune(launch, target, now)?;
-    let mut request = PosterRequest::new(format, &commune.name, &commune.siret, now);
+    use poster::Listing;
+    let (commune, store) = poster_commune(launch, target, now)?;
+    // The commune's stored settings, each one replaced by the option given.
+    let (mut settings, mut logo) = stored_poster_settings(&commune, store.as_ref())?;
     if let Some(services) = options.services {
-        request.services = services;
+        settings.services = services;
     }
-    request.contact_email = options.email.clone();
+    if options.email.is_some() {
+        settings.contact_email = options.email;
+    }
     if options.actualisation {
-        let Some(email) = options.email else {
+        if settings.contact_email.is_none() {
             return Err(Error::validation(
                 "Avec --actualisation, donnez l'adresse e-mail à laquelle les familles peuvent \
                  refuser l'actualisation (--email).",
             ));
-        };
-        request.refresh = Some(Refresh {
-            contact_email: email,
-        });
+        }
+        settings.refreshes = true;
     }
     if let Some(path) = &options.logo {
-        let bytes = std::fs::read(path).map_err(|error| {
+        logo = Some(std::fs::read(path).map_err(|error| {
             Error::validation(format!("Le logo « {} » est illisible.", path.display()))
                 .with_source(error)
-        })?;
-        request.logo = Some(poster::Logo::from_png(&bytes)?);
+        })?);
     }
-    request.validate()?;
+    let request = poster::studio::request(&commune, format, &settings, logo.as_deref(), now)?;
     let listing = runtime()?.block_on(poster::check_listed(
         &launch.formulaire_url,
         &commune.siret,
@@ -1534,44 +1514,65 @@ fn poster(
             eprintln!("{}", listing.message(&commune.siret))
         }
     }
-    let pdf = poster::render(&request)?;
-    write_file(out, &pdf)?;
-    journal_print(&commune, format!("affiche {}", format.label()), now)?;
+    let printed = poster::studio::print_poster(
+        store.as_ref(),
+        &commune,
+        &request,
+        out,
+        journal::AGENT_COMMAND_LINE,
+        now,
+    )?;
     println!(
         "Affiche {} de {} écrite dans « {} » ({} Ko). Lien : {}",
         format.label(),
         commune.name,
         out.display(),
-        pdf.len().div_ceil(1024),
+        (printed.bytes as usize).div_ceil(1024),
         poster::form_url(&commune.siret)?
     );
     Ok(())
 }
 
 fn qr(launch: &Launch, out: &std::path::Path, target: &PosterTarget, now: Timestamp) -> Result<()> {
-    let commune = poster_commune(launch, target, now)?;
+    use poster::studio::QrKind;
+    let (commune, store) = poster_commune(launch, target, now)?;
     let extension = out
         .extension()
         .and_then(|extension| extension.to_str())
         .map(str::to_ascii_lowercase);
-    let (bytes, kind) = match extension.as_deref() {
-        Some("png") => (crate::poster::qr_png(&commune.siret, 20)?, "PNG"),
-        Some("svg") => (crate::poster::qr_svg(&commune.siret)?.into_bytes(), "SVG"),
+    let kind = match extension.as_deref() {
+        Some("png") => QrKind::Png,
+        Some("svg") => QrKind::Svg,
         _ => {
             return Err(Error::validation(
                 "Le fichier du QR code doit se terminer par .png ou .svg.",
             ))
         }
     };
-    write_file(out, &bytes)?;
-    journal_print(&commune, format!("QR code {kind}"), now)?;
+    let printed = poster::studio::print_qr(
+        store.as_ref(),
+        &commune,
+        kind,
+        out,
+        journal::AGENT_COMMAND_LINE,
+        now,
+    )?;
     println!(
-        "QR code {kind} de {} écrit dans « {} ». Lien : {}",
+        "{} de {} écrit dans « {} ». Lien : {}",
+        capitalised(&printed.what),
         commune.name,
         out.display(),
-        crate::poster::form_url(&commune.siret)?
+        poster::form_url(&commune.siret)?
     );
     Ok(())
+}
+
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
 }
 
 fn kit_texts(
@@ -1582,20 +1583,20 @@ fn kit_texts(
     refresh_period: Option<String>,
     now: Timestamp,
 ) -> Result<()> {
-    let commune = poster_commune(launch, target, now)?;
-    let kit = crate::poster::text::KitText {
-        commune_name: &commune.name,
-        siret: &commune.siret,
-        services: services
-            .as_deref()
-            .unwrap_or(crate::poster::DEFAULT_SERVICES),
-        contact_email: email.as_deref(),
-        refresh_period: refresh_period.as_deref(),
-    };
+    let (commune, store) = poster_commune(launch, target, now)?;
+    let (mut settings, _) = stored_poster_settings(&commune, store.as_ref())?;
+    if let Some(services) = services {
+        settings.services = services;
+    }
+    if email.is_some() {
+        settings.contact_email = email;
+    }
+    // The texts speak of refreshing only when the period is given.
+    settings.refreshes = false;
+    let texts = poster::studio::kit_texts(&commune, &settings, refresh_period.as_deref())?;
     println!(
         "=== Texte pour le site internet ===\n\n{}\n\n=== E-mail aux familles ===\n\n{}",
-        crate::poster::website_text(&kit)?,
-        crate::poster::email_text(&kit)?
+        texts.website, texts.email
     );
     Ok(())
 }

@@ -1166,3 +1166,122 @@ async fn the_token_guardian_warns_before_expiry_and_a_compromised_token_is_withd
 
     client.close().await.expect("closing the WebDriver session");
 }
+
+/// A stand-in for formulaire-qf's public list of open communes, with Majastres in it.
+async fn formulaire_list_server() -> String {
+    const LISTED: &str = r#"[{"name":"MAJASTRES","siret":"21040107100019","code_cog":"04107"}]"#;
+    let app = axum::Router::new().route(
+        "/api/collectivites",
+        axum::routing::get(|| async { ([("content-type", "application/json")], LISTED) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a local port for the list");
+    let address = listener.local_addr().expect("the list's address");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}")
+}
+
+/// The QR codes `zbarimg` reads in an image file, one per line.
+fn zbar(image: &Path) -> Vec<String> {
+    let output = Command::new("zbarimg")
+        .args(["--raw", "-q"])
+        .arg(image)
+        .output()
+        .expect("zbarimg (scripts/bootstrap.sh test installs it)");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_affiche_screen_previews_saves_a_poster_whose_qr_decodes_and_journals_it() {
+    let list = formulaire_list_server().await;
+    let Some((_driver, client)) =
+        start_app_with("poster", &[("GUICHET_QF_FORMULAIRE_URL", list.as_str())]).await
+    else {
+        return;
+    };
+    const URL: &str = "https://quotient-familial.numerique.gouv.fr/collectivites/21040107100019";
+    fill_wizard_and_finish(&client, VALID_SIRET).await;
+    wait_for_shell(&client).await;
+    click(&client, "#nav-affiche").await;
+    wait_text(&client, "#view-heading", "the Affiche heading", |t| {
+        t == "Affiche"
+    })
+    .await;
+    wait_text(&client, "#poster-listing", "the open listing", |t| {
+        t.contains("ouvert pour")
+    })
+    .await;
+
+    // The preview is the PDF drawn by the backend: a PNG whose QR code is the commune's link.
+    let deadline = Instant::now() + UI_TIMEOUT;
+    let preview = loop {
+        let image = element(&client, "#poster-preview-image").await;
+        let src = image.attr("src").await.expect("src attribute");
+        if let Some(png) = src
+            .as_deref()
+            .and_then(|s| s.strip_prefix("data:image/png;base64,"))
+        {
+            break png.to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no preview within {UI_TIMEOUT:?}"
+        );
+        tokio::time::sleep(POLL_PERIOD).await;
+    };
+    use base64::Engine;
+    let scratch = TempDir::new().expect("a scratch folder");
+    let preview_png = scratch.path().join("preview.png");
+    std::fs::write(
+        &preview_png,
+        base64::engine::general_purpose::STANDARD
+            .decode(preview)
+            .expect("base64"),
+    )
+    .expect("preview written");
+    assert_eq!(zbar(&preview_png), vec![URL.to_string()]);
+
+    // The agent adds the mairie's e-mail; the settings stay with the commune.
+    fill(&client, "#poster-email", "mairie@majastres.fr").await;
+    click(&client, "#poster-save").await;
+    let status = wait_text(&client, "#poster-status", "where the poster went", |t| {
+        t.contains("enregistrée dans")
+    })
+    .await;
+    let path = element(&client, "#poster-status")
+        .await
+        .attr("data-path")
+        .await
+        .expect("data-path attribute")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no path in {status:?}"));
+    let pdf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::fs::remove_file(&path).expect("the test's poster removed");
+    assert!(pdf.starts_with(b"%PDF"), "a PDF file");
+    let pdf_path = scratch.path().join("affiche.pdf");
+    std::fs::write(&pdf_path, &pdf).expect("PDF copied");
+    let rendered = scratch.path().join("page");
+    let done = Command::new("pdftoppm")
+        .args(["-r", "150", "-png", "-singlefile"])
+        .arg(&pdf_path)
+        .arg(&rendered)
+        .status()
+        .expect("pdftoppm (scripts/bootstrap.sh test installs it)");
+    assert!(done.success());
+    assert_eq!(zbar(&rendered.with_extension("png")), vec![URL.to_string()]);
+
+    // The journal has the print, by the agent at the desk.
+    click(&client, "#nav-journal").await;
+    let journal = wait_text(&client, "#journal-table", "the print", |t| {
+        t.contains("Impression")
+    })
+    .await;
+    assert!(journal.contains("affiche A4"), "{journal:?}");
+    assert!(journal.contains(AGENT_NAME), "{journal:?}");
+
+    client.close().await.expect("closing the WebDriver session");
+}

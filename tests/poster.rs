@@ -241,7 +241,7 @@ fn a_logo_is_drawn_once_per_flyer_and_keeps_the_qr_readable() {
     std::fs::write(&logo_path, &logo).unwrap();
     for format in [Format::A4, Format::A5x2] {
         let mut request = request(format);
-        request.logo = Some(poster::Logo::from_png(&logo).unwrap());
+        request.logo = Some(poster::Logo::from_bytes(&logo).unwrap());
         let pdf = poster::render(&request).unwrap();
         assert!(pdf.len() < 300 * 1024, "{format:?}: {} bytes", pdf.len());
         let path = dir.path().join(format!("logo-{format:?}.pdf"));
@@ -300,6 +300,47 @@ fn a_logo_is_drawn_once_per_flyer_and_keeps_the_qr_readable() {
     );
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("PNG"));
+}
+
+/// The window's preview is the PDF itself drawn by hayro: for each format, the PNG it shows
+/// holds the QR code, and `zbarimg` reads exactly the commune's URL from it (twice on the page of
+/// two flyers).
+#[test]
+fn the_preview_png_is_the_pdf_and_its_qr_decodes() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let target = poster::studio::Target {
+        siret: SIRET.into(),
+        name: NAME.into(),
+        commune_id: None,
+    };
+    let settings = poster::settings::PosterSettings::default();
+    for format in Format::ALL {
+        let request = poster::studio::request(
+            &target,
+            format,
+            &settings,
+            None,
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+        .unwrap();
+        let preview = poster::studio::preview(&request, poster::studio::PREVIEW_WIDTH).unwrap();
+        assert_eq!(preview.url, URL);
+        let encoded = preview
+            .image
+            .strip_prefix("data:image/png;base64,")
+            .expect("a PNG data URL");
+        use base64::Engine;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap();
+        let path = dir.path().join(format!("{format:?}.png"));
+        std::fs::write(&path, png).unwrap();
+        let expected = if format == Format::A5x2 { 2 } else { 1 };
+        assert_eq!(decode(&path), vec![URL.to_string(); expected], "{format:?}");
+    }
 }
 
 /// A stand-in for formulaire-qf's public list, answering `body` with `status`.

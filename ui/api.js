@@ -29,6 +29,15 @@
 /** @typedef {import("./bindings/JournalPage").JournalPage} JournalPage */
 /** @typedef {import("./bindings/JournalVerification").JournalVerification} JournalVerification */
 /** @typedef {import("./bindings/JournalExport").JournalExport} JournalExport */
+/** @typedef {import("./bindings/PosterFormat").PosterFormat} PosterFormat */
+/** @typedef {import("./bindings/PosterSettings").PosterSettings} PosterSettings */
+/** @typedef {import("./bindings/PosterStudio").PosterStudio} PosterStudio */
+/** @typedef {import("./bindings/PosterPreview").PosterPreview} PosterPreview */
+/** @typedef {import("./bindings/ListingStatus").ListingStatus} ListingStatus */
+/** @typedef {import("./bindings/Printed").Printed} Printed */
+/** @typedef {import("./bindings/QrKind").QrKind} QrKind */
+/** @typedef {import("./bindings/KitTexts").KitTexts} KitTexts */
+/** @typedef {import("./bindings/LogoInfo").LogoInfo} LogoInfo */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -356,3 +365,68 @@ export const tokenBanners = () => call("token_banners");
  * @returns {Promise<CompromiseReport>}
  */
 export const particulierTokenCompromised = (communeId) => call("particulier_token_compromised", { communeId });
+
+/**
+ * The commune's poster settings and logo, for the Affiche screen.
+ * @param {number} communeId
+ * @returns {Promise<PosterStudio>}
+ */
+export const posterStudio = (communeId) => call("poster_studio", { communeId });
+
+/**
+ * Whether the national form is open for the commune (read from its public list).
+ * @param {number} communeId
+ * @returns {Promise<ListingStatus>}
+ */
+export const posterListing = (communeId) => call("poster_listing", { communeId });
+
+/**
+ * Remembers the settings and returns the poster's PDF drawn as an image.
+ * @param {number} communeId
+ * @param {PosterFormat} format
+ * @param {PosterSettings} settings
+ * @returns {Promise<PosterPreview>}
+ */
+export const posterPreview = (communeId, format, settings) => call("poster_preview", { communeId, format, settings });
+
+/**
+ * Opens the poster's PDF in the system viewer (to print it); journaled.
+ * @param {number} communeId
+ * @param {PosterFormat} format
+ * @param {PosterSettings} settings
+ * @returns {Promise<Printed>}
+ */
+export const posterOpen = (communeId, format, settings) => call("poster_open", { communeId, format, settings });
+
+/**
+ * Saves the poster's PDF in the Documents folder; journaled.
+ * @param {number} communeId
+ * @param {PosterFormat} format
+ * @param {PosterSettings} settings
+ * @returns {Promise<Printed>}
+ */
+export const posterSave = (communeId, format, settings) => call("poster_save", { communeId, format, settings });
+
+/**
+ * Saves the QR code alone (PNG or SVG) in the Documents folder; journaled.
+ * @param {number} communeId
+ * @param {QrKind} kind
+ * @returns {Promise<Printed>}
+ */
+export const posterQrSave = (communeId, kind) => call("poster_qr_save", { communeId, kind });
+
+/**
+ * The ready-to-paste texts for the website and the e-mail to families.
+ * @param {number} communeId
+ * @param {PosterSettings} settings
+ * @returns {Promise<KitTexts>}
+ */
+export const posterTexts = (communeId, settings) => call("poster_texts", { communeId, settings });
+
+/**
+ * Keeps the chosen logo (the file in base64) or removes it (null).
+ * @param {number} communeId
+ * @param {string | null} logo
+ * @returns {Promise<LogoInfo | null>}
+ */
+export const posterLogoSet = (communeId, logo) => call("poster_logo_set", { communeId, logo });

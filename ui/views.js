@@ -12,19 +12,13 @@ import { h } from "./dom.js";
  * @property {string[]} paragraphs
  */
 
-/** @type {Record<"familles" | "affiche", Placeholder>} */
+/** @type {Record<"familles", Placeholder>} */
 export const PLACEHOLDER_VIEWS = {
   familles: {
     title: "Familles",
     paragraphs: [
       "Les familles suivies par la mairie apparaîtront ici, avec leur quotient familial, le mois auquel il correspond et le tarif qui en découle.",
       "Une famille y sera ajoutée à partir d'un dossier reçu ou d'une recherche faite au guichet.",
-    ],
-  },
-  affiche: {
-    title: "Affiche",
-    paragraphs: [
-      "Vous pourrez imprimer ici l'affiche à placer au guichet ou sur le site de la mairie : elle explique aux familles comment transmettre leur quotient familial, avec un code QR vers le formulaire national.",
     ],
   },
 };

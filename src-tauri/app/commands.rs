@@ -12,6 +12,9 @@ use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
 use crate::journal;
+use crate::poster::settings::{LogoInfo, PosterSettings};
+use crate::poster::studio::{self, KitTexts, PosterPreview, PosterStudio, Printed, QrKind};
+use crate::poster::{Format, ListingStatus};
 use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
@@ -63,6 +66,14 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         counter_lookup,
         token_banners,
         particulier_token_compromised,
+        poster_studio,
+        poster_listing,
+        poster_preview,
+        poster_open,
+        poster_save,
+        poster_qr_save,
+        poster_texts,
+        poster_logo_set,
     ]
 }
 
@@ -593,4 +604,167 @@ async fn particulier_token_compromised(
         .inspect_err(|error| tracing::warn!(%error, "no mail program took the report"))
         .is_ok();
     Ok(report)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The Affiche screen (`poster::studio`). Every file made is journaled by the domain; the PDF to
+// print goes to the viewer folder and opens in the system's viewer, saved files go to the
+// Documents folder under a new name that the screen shows.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn poster_studio(shell: State<'_, Shell>, commune_id: i64) -> Reply<PosterStudio> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(|conn| studio::load(conn, commune_id))
+    };
+    run().map_err(ipc)
+}
+
+/// Whether the national form is open for the commune (its public list, read now).
+#[tauri::command]
+async fn poster_listing(shell: State<'_, Shell>, commune_id: i64) -> Reply<ListingStatus> {
+    let run = async {
+        shell.agent(Timestamp::now())?;
+        let commune = shell
+            .store()?
+            .read(|conn| communes::get(conn, commune_id))?;
+        let listing = crate::poster::check_listed(
+            &shell.launch.formulaire_url,
+            &commune.siret,
+            std::time::Duration::from_secs(8),
+        )
+        .await;
+        Ok(listing.status(&commune.siret))
+    };
+    run.await.map_err(ipc)
+}
+
+#[tauri::command]
+async fn poster_preview(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    format: Format,
+    settings: PosterSettings,
+) -> Reply<PosterPreview> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.agent(now)?;
+        let store = shell.store()?;
+        studio::update(
+            &store,
+            commune_id,
+            format,
+            &settings,
+            studio::PREVIEW_WIDTH,
+            now,
+        )
+    };
+    run().map_err(ipc)
+}
+
+/// "Ouvrir le PDF / Imprimer": the poster in the system's viewer, which prints it.
+#[tauri::command]
+async fn poster_open(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    format: Format,
+    settings: PosterSettings,
+) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let run = || -> Result<Printed> {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let dir = shell.viewer_dir();
+        let printed = studio::save_poster(
+            &store,
+            commune_id,
+            format,
+            &settings,
+            &dir,
+            &agent.name,
+            now,
+        )?;
+        use tauri_plugin_opener::OpenerExt;
+        app.opener()
+            .open_path(printed.path.clone(), None::<&str>)
+            .map_err(|error| {
+                crate::error::Error::new(
+                    crate::error::Code::Internal,
+                    "Aucune application ne s'est ouverte pour afficher l'affiche : vérifiez \
+                     qu'un lecteur de PDF est installé sur ce poste, ou utilisez « Enregistrer ».",
+                )
+                .with_source(error)
+            })?;
+        Ok(printed)
+    };
+    run().map_err(ipc)
+}
+
+/// "Enregistrer": the poster in the Documents folder.
+#[tauri::command]
+async fn poster_save(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    format: Format,
+    settings: PosterSettings,
+) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let dir = &shell.launch.documents_dir;
+        studio::save_poster(&store, commune_id, format, &settings, dir, &agent.name, now)
+    };
+    run().map_err(ipc)
+}
+
+/// The QR code alone (PNG or SVG) in the Documents folder.
+#[tauri::command]
+async fn poster_qr_save(shell: State<'_, Shell>, commune_id: i64, kind: QrKind) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        studio::save_qr(
+            &store,
+            commune_id,
+            kind,
+            &shell.launch.documents_dir,
+            &agent.name,
+            now,
+        )
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn poster_texts(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    settings: PosterSettings,
+) -> Reply<KitTexts> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| studio::commune_texts(conn, commune_id, &settings))
+    };
+    run().map_err(ipc)
+}
+
+/// The commune's logo: the chosen file in base64, or `null` to remove it.
+#[tauri::command]
+async fn poster_logo_set(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    logo: Option<String>,
+) -> Reply<Option<LogoInfo>> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.agent(now)?;
+        studio::set_logo(&*shell.store()?, commune_id, logo.as_deref(), now)
+    };
+    run().map_err(ipc)
 }

@@ -13,20 +13,29 @@
 //! - [`check_listed`]: whether the commune is open on the national form, from its public list,
 //!   the base URL given by the caller.
 //!
-//! An optional commune logo (PNG, checked by [`Logo::from_png`]) is drawn in the top-left
-//! corner; storing it with the commune and JPEG logos are left for later.
+//! An optional commune logo (PNG or JPEG, checked by [`Logo::from_bytes`]) is drawn in the
+//! top-left corner.
+//!
+//! Two modules use the store and are shared by the command line and the Affiche screen, so that
+//! neither face holds a rule: [`settings`] keeps each commune's poster settings and logo, and
+//! [`studio`] builds a request from them, draws the preview from the PDF itself (`raster.rs`,
+//! hayro) and writes the PDF or the QR alone, journaling every file made.
 
 mod pdf;
+mod raster;
+pub mod settings;
+pub mod studio;
 pub mod text;
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Code, Error, Result};
 use crate::identifiers;
 
-pub use pdf::{render, Logo, Placement};
+pub use pdf::{render, Logo, LogoKind, Placement, LOGO_MAX_BYTES};
 pub use text::{email_text, french_typography, website_text};
 
 /// Where formulaire-qf is published; the launch may point elsewhere (tests).
@@ -55,8 +64,9 @@ pub fn printed_link(siret: &str) -> Result<String> {
 }
 
 /// The paper sizes the poster comes in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
+#[ts(export, rename = "PosterFormat")]
 pub enum Format {
     /// A4 portrait, for the town hall's notice boards and counters.
     A4,
@@ -338,6 +348,37 @@ impl Listing {
                  consultée ({reason}) : vérifiez que le lien ouvre bien la page de la commune \
                  avant d'afficher."
             ),
+        }
+    }
+}
+
+/// The listing as the window shows it: a state to branch on and the French sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ListingStatus {
+    /// `open`, `not_listed` or `unknown` (offline, site down).
+    pub state: ListingState,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum ListingState {
+    Open,
+    NotListed,
+    Unknown,
+}
+
+impl Listing {
+    pub fn status(&self, siret: &str) -> ListingStatus {
+        ListingStatus {
+            state: match self {
+                Listing::Open { .. } => ListingState::Open,
+                Listing::NotListed => ListingState::NotListed,
+                Listing::Unknown(_) => ListingState::Unknown,
+            },
+            message: self.message(siret),
         }
     }
 }

@@ -51,54 +51,53 @@ pub struct Logo {
     rgb: Vec<u8>,
 }
 
+/// The picture formats a logo may come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogoKind {
+    Png,
+    Jpeg,
+}
+
+impl LogoKind {
+    /// Recognises a file by its first bytes, whatever its name says.
+    pub fn sniff(bytes: &[u8]) -> Option<LogoKind> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(LogoKind::Png)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(LogoKind::Jpeg)
+        } else {
+            None
+        }
+    }
+
+    /// How the store and the file names call it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogoKind::Png => "png",
+            LogoKind::Jpeg => "jpeg",
+        }
+    }
+}
+
 impl Logo {
-    /// Checks and decodes a PNG chosen by the agent: at most 2 MB and 4 000 pixels a side.
-    pub fn from_png(bytes: &[u8]) -> Result<Logo> {
+    /// Checks and decodes a logo chosen by the agent, PNG or JPEG: at most 2 MB and 4 000 pixels
+    /// a side. The messages say what to do, since the agent picked the file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Logo> {
         if bytes.len() > LOGO_MAX_BYTES {
             return Err(Error::validation(format!(
                 "Le logo pèse {} Ko : 2 Mo au plus. Enregistrez-le plus petit.",
                 bytes.len() / 1024
             )));
         }
-        if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-            return Err(Error::validation(
-                "Les logos JPEG ne sont pas encore pris en charge : enregistrez le logo au \
-                 format PNG.",
-            ));
-        }
-        let unreadable = || Error::validation("Ce fichier n'est pas une image PNG lisible.");
-        if !bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-            return Err(unreadable());
-        }
-        let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
-        decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
-        let mut reader = decoder.read_info().map_err(|_| unreadable())?;
-        let (width, height) = (reader.info().width, reader.info().height);
-        if width > LOGO_MAX_PIXELS || height > LOGO_MAX_PIXELS {
-            return Err(Error::validation(format!(
-                "Le logo mesure {width} × {height} pixels : 4 000 au plus de chaque côté."
-            )));
-        }
-        let mut pixels = vec![0; reader.output_buffer_size().ok_or_else(unreadable)?];
-        let frame = reader.next_frame(&mut pixels).map_err(|_| unreadable())?;
-        pixels.truncate(frame.buffer_size());
-        let over_white = |value: u8, alpha: u8| {
-            let (value, alpha) = (u32::from(value), u32::from(alpha));
-            ((value * alpha + 255 * (255 - alpha)) / 255) as u8
-        };
-        let rgb = match frame.color_type {
-            png::ColorType::Rgb => pixels,
-            png::ColorType::Rgba => pixels
-                .chunks(4)
-                .flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3])))
-                .collect(),
-            png::ColorType::Grayscale => pixels.iter().flat_map(|&g| [g, g, g]).collect(),
-            png::ColorType::GrayscaleAlpha => pixels
-                .chunks(2)
-                .flat_map(|p| [over_white(p[0], p[1]); 3])
-                .collect(),
-            png::ColorType::Indexed => return Err(unreadable()),
-        };
+        let (width, height, rgb) =
+            match LogoKind::sniff(bytes) {
+                Some(LogoKind::Png) => decode_png(bytes)?,
+                Some(LogoKind::Jpeg) => decode_jpeg(bytes)?,
+                None => return Err(Error::validation(
+                    "Ce fichier n'est pas une image PNG ou JPEG : choisissez le logo au format \
+                     PNG ou JPEG.",
+                )),
+            };
         Ok(Logo { width, height, rgb }.reduced(LOGO_DRAWN_PIXELS))
     }
 
@@ -133,6 +132,70 @@ impl Logo {
             rgb,
         }
     }
+}
+
+fn too_large(width: u32, height: u32) -> Error {
+    Error::validation(format!(
+        "Le logo mesure {width} × {height} pixels : 4 000 au plus de chaque côté."
+    ))
+}
+
+/// A PNG logo as RGB pixels, transparency flattened on white.
+fn decode_png(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
+    let unreadable = || Error::validation("Ce fichier n'est pas une image PNG lisible.");
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|_| unreadable())?;
+    let (width, height) = (reader.info().width, reader.info().height);
+    if width > LOGO_MAX_PIXELS || height > LOGO_MAX_PIXELS {
+        return Err(too_large(width, height));
+    }
+    let mut pixels = vec![0; reader.output_buffer_size().ok_or_else(unreadable)?];
+    let frame = reader.next_frame(&mut pixels).map_err(|_| unreadable())?;
+    pixels.truncate(frame.buffer_size());
+    let over_white = |value: u8, alpha: u8| {
+        let (value, alpha) = (u32::from(value), u32::from(alpha));
+        ((value * alpha + 255 * (255 - alpha)) / 255) as u8
+    };
+    let rgb = match frame.color_type {
+        png::ColorType::Rgb => pixels,
+        png::ColorType::Rgba => pixels
+            .chunks(4)
+            .flat_map(|p| [0, 1, 2].map(|i| over_white(p[i], p[3])))
+            .collect(),
+        png::ColorType::Grayscale => pixels.iter().flat_map(|&g| [g, g, g]).collect(),
+        png::ColorType::GrayscaleAlpha => pixels
+            .chunks(2)
+            .flat_map(|p| [over_white(p[0], p[1]); 3])
+            .collect(),
+        png::ColorType::Indexed => return Err(unreadable()),
+    };
+    Ok((width, height, rgb))
+}
+
+/// A JPEG logo as RGB pixels (grayscale and CMYK files converted by the decoder).
+fn decode_jpeg(bytes: &[u8]) -> Result<(u32, u32, Vec<u8>)> {
+    use zune_jpeg::zune_core::{bytestream::ZCursor, colorspace::ColorSpace, options};
+    let unreadable = || Error::validation("Ce fichier n'est pas une image JPEG lisible.");
+    let options = options::DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::RGB)
+        .set_max_width(LOGO_MAX_PIXELS as usize)
+        .set_max_height(LOGO_MAX_PIXELS as usize);
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    decoder.decode_headers().map_err(|error| {
+        let (width, height) = decoder.dimensions().unwrap_or((0, 0));
+        if width > LOGO_MAX_PIXELS as usize || height > LOGO_MAX_PIXELS as usize {
+            too_large(width as u32, height as u32)
+        } else {
+            unreadable().with_source(std::io::Error::other(format!("{error:?}")))
+        }
+    })?;
+    let (width, height) = decoder.dimensions().ok_or_else(unreadable)?;
+    let rgb = decoder.decode().map_err(|_| unreadable())?;
+    if rgb.len() != width * height * 3 {
+        return Err(unreadable());
+    }
+    Ok((width as u32, height as u32, rgb))
 }
 
 /// Where a QR code is printed, in mm from the page's top-left corner.
@@ -738,16 +801,37 @@ mod tests {
     #[test]
     fn logos_are_checked() {
         let png = super::super::qr_png("21040107100019", 2).unwrap();
-        let logo = Logo::from_png(&png).unwrap();
+        let logo = Logo::from_bytes(&png).unwrap();
         assert_eq!((logo.width, logo.height), (114, 114));
         assert_eq!(logo.rgb.len(), 114 * 114 * 3);
-        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
-        assert!(Logo::from_png(&jpeg).unwrap_err().message.contains("JPEG"));
-        assert!(Logo::from_png(b"GIF89a").is_err());
-        assert!(Logo::from_png(&vec![0; LOGO_MAX_BYTES + 1]).is_err());
+        let broken_jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0];
+        let error = Logo::from_bytes(&broken_jpeg).unwrap_err();
+        assert!(error.message.contains("JPEG lisible"), "{}", error.message);
+        let error = Logo::from_bytes(b"GIF89a").unwrap_err();
+        assert!(error.message.contains("PNG ou JPEG"), "{}", error.message);
+        assert!(Logo::from_bytes(&vec![0; LOGO_MAX_BYTES + 1]).is_err());
         let big = super::super::qr_png("21040107100019", 12).unwrap();
-        let logo = Logo::from_png(&big).unwrap();
+        let logo = Logo::from_bytes(&big).unwrap();
         assert_eq!((logo.width, logo.height), (228, 228), "684 px reduced by 3");
         assert_eq!(logo.rgb.len(), 228 * 228 * 3);
+    }
+
+    #[test]
+    fn jpeg_logos_are_decoded_in_colour() {
+        let jpeg = include_bytes!("testdata/logo.jpg");
+        assert_eq!(LogoKind::sniff(jpeg), Some(LogoKind::Jpeg));
+        let logo = Logo::from_bytes(jpeg).unwrap();
+        assert_eq!((logo.width, logo.height), (60, 30));
+        assert_eq!(logo.rgb.len(), 60 * 30 * 3);
+        // The gradient starts blue at the top: more blue than red in the first pixel.
+        assert!(logo.rgb[2] > logo.rgb[0] + 100, "{:?}", &logo.rgb[..3]);
+        let mut request = PosterRequest::new(
+            Format::A5,
+            "Majastres",
+            "21040107100019",
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        request.logo = Some(logo);
+        assert!(render(&request).unwrap().starts_with(b"%PDF"));
     }
 }

@@ -388,6 +388,96 @@
     setTimeout(open, 50);
   }
 
+  // The Affiche screen. The preview is a real rendering of the poster, kept as
+  // a file next to this mock (the browser cannot draw the PDF like the app).
+  // ?listing=not_listed or ?listing=unknown shows the other listing states.
+  const posterSettings = {};
+  const posterLogos = {};
+  const posterFile = (communeId, name) => {
+    const commune = db.communes.find((c) => c.id === communeId);
+    const slug = commune.name.toLowerCase().normalize("NFD").replace(/[^a-z0-9]+/g, "-");
+    return `/home/mairie/Documents/${name.replace("{}", slug)}`;
+  };
+  const posterJournal = (communeId, detail) => db.journal.push({
+    id: db.journal.length + 1,
+    at: now(),
+    agent: db.agent ? db.agent.name : "",
+    commune_id: communeId,
+    commune_siret: null,
+    commune_name: db.communes.find((c) => c.id === communeId)?.name ?? null,
+    action: "impression",
+    motif: null,
+    reference: null,
+    endpoint: null,
+    recipient: null,
+    http_status: null,
+    api_code: null,
+    request_id: null,
+    detail,
+    hash: "",
+  });
+  const FORMAT_LABELS = { a4: "A4", a3: "A3", a5: "A5", a5x2: "2 flyers A5 sur une page A4" };
+  Object.assign(commands, {
+    poster_studio: ({ communeId }) => ({
+      settings: posterSettings[communeId] ?? { services: "Cantine, garderie, centre de loisirs", contact_email: "mairie@majastres.fr", refreshes: false },
+      logo: posterLogos[communeId] ?? null,
+    }),
+    poster_listing: async ({ communeId }) => {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      const commune = db.communes.find((c) => c.id === communeId);
+      const state = params.get("listing") || "open";
+      const messages = {
+        open: `Le formulaire national est ouvert pour « ${commune.name.toUpperCase()} » (SIRET ${commune.siret}).`,
+        not_listed: `Attention : le SIRET ${commune.siret} n'est pas (encore) ouvert sur le formulaire national. Le lien de l'affiche mènerait à « Collectivité non trouvée ». Demandez l'ouverture du service sur API Particulier avant d'afficher.`,
+        unknown: "La liste des communes ouvertes sur le formulaire national n'a pas pu être consultée (pas de connexion au site) : vérifiez que le lien ouvre bien la page de la commune avant d'afficher.",
+      };
+      return { state, message: messages[state] };
+    },
+    poster_preview: ({ communeId, format, settings }) => {
+      if (settings.refreshes && !settings.contact_email) {
+        return fail("validation", "Quand la commune actualise les QF, l'affiche doit donner l'adresse e-mail à laquelle les familles peuvent refuser : indiquez l'e-mail de la mairie.");
+      }
+      posterSettings[communeId] = settings;
+      const commune = db.communes.find((c) => c.id === communeId);
+      const landscape = format === "a5x2";
+      return {
+        image: "/__poster-preview.png",
+        width: 900,
+        height: landscape ? 636 : 1273,
+        pdf_bytes: 61_440,
+        url: `https://quotient-familial.numerique.gouv.fr/collectivites/${commune.siret}`,
+        printed_link: `quotient-familial.numerique.gouv.fr/collectivites/${commune.siret}`,
+      };
+    },
+    poster_open: ({ communeId, format }) => {
+      const what = `affiche ${FORMAT_LABELS[format]}`;
+      posterJournal(communeId, what);
+      return { path: posterFile(communeId, `affiche-{}-${format}.pdf`), bytes: 61_440, what };
+    },
+    poster_save: ({ communeId, format }) => {
+      const what = `affiche ${FORMAT_LABELS[format]}`;
+      posterJournal(communeId, what);
+      return { path: posterFile(communeId, `affiche-{}-${format}.pdf`), bytes: 61_440, what };
+    },
+    poster_qr_save: ({ communeId, kind }) => {
+      const what = `QR code ${kind.toUpperCase()}`;
+      posterJournal(communeId, what);
+      return { path: posterFile(communeId, `qr-code-{}.${kind}`), bytes: 4_096, what };
+    },
+    poster_texts: ({ communeId, settings }) => {
+      const commune = db.communes.find((c) => c.id === communeId);
+      const link = `https://quotient-familial.numerique.gouv.fr/collectivites/${commune.siret}`;
+      return {
+        website: `Transmettez votre quotient familial en ligne\n\nPour ${settings.services.toLowerCase()}, la mairie de ${commune.name} calcule votre tarif à partir de votre quotient familial. Vous pouvez le lui transmettre en ligne, sans justificatif, sur le formulaire national : ${link}\n\n1. Ouvrez le lien.\n2. Connectez-vous avec FranceConnect.\n3. Vérifiez les informations et validez.`,
+        email: `Objet : votre quotient familial en ligne\n\nMadame, Monsieur,\n\nPour ${settings.services.toLowerCase()}, vous pouvez transmettre votre quotient familial à la mairie de ${commune.name} en ligne : ${link}\n\nCordialement,\nLa mairie de ${commune.name}`,
+      };
+    },
+    poster_logo_set: ({ communeId, logo }) => {
+      posterLogos[communeId] = logo ? { kind: "png", bytes: Math.round((logo.length * 3) / 4) } : null;
+      return posterLogos[communeId];
+    },
+  });
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
     event: {

@@ -11,6 +11,8 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 UI = ROOT / "ui"
 MOCK = pathlib.Path(__file__).resolve().parent / "mock.js"
+# A real preview of the poster, as the app draws it, for the Affiche screen.
+PREVIEW = pathlib.Path(__file__).resolve().parent / "poster-preview.png"
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -28,6 +30,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self._send(html.encode("utf-8"), "text/html; charset=utf-8")
         elif path == "/__mock.js":
             self._send(MOCK.read_bytes(), "text/javascript; charset=utf-8")
+        elif path == "/__poster-preview.png":
+            self._send(PREVIEW.read_bytes(), "image/png")
         else:
             super().do_GET()
 

@@ -7,6 +7,7 @@ import { report } from "../errors.js";
 import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
 import { renderJournal } from "./journal.js";
+import { renderPoster } from "./poster.js";
 import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
 import { renderInbox } from "./inbox.js";
 import { renderCounter } from "./counter.js";
@@ -296,6 +297,8 @@ export function renderShell(status, app) {
         ? renderCounter(main, context)
       : name === "journal"
         ? renderJournal(main, context)
+      : name === "affiche"
+        ? renderPoster(main, context)
         : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
     if (moveFocus) {
       focusHeading(heading);
