@@ -408,6 +408,16 @@ export const posterOpen = (communeId, format, settings) => call("poster_open", {
 export const posterSave = (communeId, format, settings) => call("poster_save", { communeId, format, settings });
 
 /**
+ * "Enregistrer sous…": asks where in the system's save dialog, then saves the
+ * poster's PDF there; journaled. Null when the agent cancelled.
+ * @param {number} communeId
+ * @param {PosterFormat} format
+ * @param {PosterSettings} settings
+ * @returns {Promise<Printed | null>}
+ */
+export const posterSaveAs = (communeId, format, settings) => call("poster_save_as", { communeId, format, settings });
+
+/**
  * Saves the QR code alone (PNG or SVG) in the Documents folder; journaled.
  * @param {number} communeId
  * @param {QrKind} kind

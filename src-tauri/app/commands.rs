@@ -71,6 +71,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         poster_preview,
         poster_open,
         poster_save,
+        poster_save_as,
         poster_qr_save,
         poster_texts,
         poster_logo_set,
@@ -682,10 +683,11 @@ async fn poster_open(
             commune_id,
             format,
             &settings,
-            &dir,
+            studio::Destination::NewFileIn(&dir),
             &agent.name,
             now,
-        )?;
+        )?
+        .ok_or_else(no_file_written)?;
         use tauri_plugin_opener::OpenerExt;
         app.opener()
             .open_path(printed.path.clone(), None::<&str>)
@@ -715,7 +717,72 @@ async fn poster_save(
         let agent = shell.agent(now)?;
         let store = shell.store()?;
         let dir = &shell.launch.documents_dir;
-        studio::save_poster(&store, commune_id, format, &settings, dir, &agent.name, now)
+        studio::save_poster(
+            &store,
+            commune_id,
+            format,
+            &settings,
+            studio::Destination::NewFileIn(dir),
+            &agent.name,
+            now,
+        )?
+        .ok_or_else(no_file_written)
+    };
+    run().map_err(ipc)
+}
+
+/// A new file in a folder needs no choice, so it is always written; should that change, the
+/// agent reads this rather than the window breaking.
+fn no_file_written() -> crate::error::Error {
+    crate::error::Error::new(
+        crate::error::Code::Internal,
+        "L'affiche n'a pas été écrite. Réessayez avec « Enregistrer sous… ».",
+    )
+}
+
+/// "Enregistrer sous…": the poster where the agent chooses, in the system's save dialog.
+/// `None` when the agent cancelled.
+#[tauri::command]
+async fn poster_save_as(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    format: Format,
+    settings: PosterSettings,
+) -> Reply<Option<Printed>> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let choose = |suggested: &std::path::Path| {
+            use tauri_plugin_dialog::DialogExt;
+            let mut dialog = app
+                .dialog()
+                .file()
+                .set_title("Enregistrer l'affiche")
+                .add_filter("Document PDF", &["pdf"]);
+            if let Some(folder) = suggested.parent() {
+                dialog = dialog.set_directory(folder);
+            }
+            if let Some(name) = suggested.file_name() {
+                dialog = dialog.set_file_name(name.to_string_lossy());
+            }
+            dialog
+                .blocking_save_file()
+                .and_then(|chosen| chosen.into_path().ok())
+        };
+        studio::save_poster(
+            &store,
+            commune_id,
+            format,
+            &settings,
+            studio::Destination::Chosen {
+                suggested_in: &shell.launch.documents_dir,
+                choose: Box::new(choose),
+            },
+            &agent.name,
+            now,
+        )
     };
     run().map_err(ipc)
 }

@@ -449,6 +449,7 @@ pub fn run() -> i32 {
     crate::inbox::clear_viewer_dir(&shell.viewer_dir());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_dialog::init())
         .manage(shell)
         .setup(|app| {
             use tauri::Manager;

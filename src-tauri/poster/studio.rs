@@ -385,25 +385,70 @@ pub fn update(
     preview(&request, width)
 }
 
-/// Saves the form's settings, then writes the commune's poster as a new file in `dir` and
-/// journals it for `agent`.
+/// Asks where to write, shown the suggested path; `None` when the agent cancelled.
+pub type ChooseFile<'a> = Box<dyn FnOnce(&Path) -> Option<PathBuf> + 'a>;
+
+/// Where a poster is written.
+pub enum Destination<'a> {
+    /// A new file in this folder, named after the commune and the format.
+    NewFileIn(&'a Path),
+    /// Where the agent chooses ("Enregistrer sous…"): `choose` is shown the name suggested in
+    /// `suggested_in` and gives the path, or `None` when the agent cancelled. It is called
+    /// outside any transaction, since a dialog may stay open for long.
+    Chosen {
+        suggested_in: &'a Path,
+        choose: ChooseFile<'a>,
+    },
+}
+
+/// Saves the form's settings, then writes the commune's poster to `destination` and journals
+/// it for `agent`. `None` when the agent cancelled the choice of a file: nothing is written nor
+/// journaled then (the settings stay saved).
 pub fn save_poster(
     store: &Store,
     commune_id: i64,
     format: Format,
     form: &PosterSettings,
-    dir: &Path,
+    destination: Destination<'_>,
     agent: &str,
     now: Timestamp,
-) -> Result<Printed> {
+) -> Result<Option<Printed>> {
     let (target, request) = store.write(|tx| {
         let commune = crate::communes::get(tx, commune_id)?;
         let saved = settings::save(tx, commune_id, form, now)?;
         let request = commune_request(tx, &commune, format, Some(&saved), now)?;
         Ok((Target::of(&commune), request))
     })?;
-    let path = file_path(dir, &target, Made::Poster(format));
-    print_poster(Some(store), &target, &request, &path, agent, now)
+    let path = match destination {
+        Destination::NewFileIn(dir) => file_path(dir, &target, Made::Poster(format)),
+        Destination::Chosen {
+            suggested_in,
+            choose,
+        } => {
+            let suggested = file_path(suggested_in, &target, Made::Poster(format));
+            match choose(&suggested) {
+                Some(path) => with_extension(path, "pdf"),
+                None => return Ok(None),
+            }
+        }
+    };
+    print_poster(Some(store), &target, &request, &path, agent, now).map(Some)
+}
+
+/// `path` ending in `.extension`: a name typed without it still opens in the right program.
+fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
+    let has_it = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(extension));
+    if has_it {
+        path
+    } else {
+        let mut name = path.into_os_string();
+        name.push(".");
+        name.push(extension);
+        PathBuf::from(name)
+    }
 }
 
 /// Writes the commune's QR code alone as a new file in `dir` and journals it for `agent`.
@@ -672,8 +717,17 @@ mod tests {
         let studio = store.read(|conn| load(conn, id)).unwrap();
         assert_eq!((studio.settings, studio.logo), (form.clone(), None));
 
-        let printed =
-            save_poster(&store, id, Format::A3, &form, dir.path(), "Anne", at(1)).unwrap();
+        let printed = save_poster(
+            &store,
+            id,
+            Format::A3,
+            &form,
+            Destination::NewFileIn(dir.path()),
+            "Anne",
+            at(1),
+        )
+        .unwrap()
+        .expect("written");
         assert!(
             printed.path.ends_with("affiche-majastres-a3.pdf"),
             "{}",
@@ -682,6 +736,53 @@ mod tests {
         let qr = save_qr(&store, id, QrKind::Png, dir.path(), "Anne", at(2)).unwrap();
         assert!(std::fs::read(&qr.path).unwrap().starts_with(b"\x89PNG"));
         assert_eq!(impressions(&store).len(), 2);
+
+        // "Enregistrer sous…": the dialog is offered a fresh name; cancelling writes nothing and
+        // journals nothing; a name typed without ".pdf" gets it.
+        let offered = std::cell::RefCell::new(None);
+        let cancelled = save_poster(
+            &store,
+            id,
+            Format::A5,
+            &form,
+            Destination::Chosen {
+                suggested_in: dir.path(),
+                choose: Box::new(|suggested: &Path| {
+                    *offered.borrow_mut() = Some(suggested.to_path_buf());
+                    None
+                }),
+            },
+            "Anne",
+            at(2),
+        )
+        .unwrap();
+        assert_eq!(cancelled, None);
+        assert_eq!(
+            offered.borrow().as_deref(),
+            Some(dir.path().join("affiche-majastres-a5.pdf").as_path())
+        );
+        assert_eq!(impressions(&store).len(), 2);
+        let chosen = dir.path().join("pour le panneau");
+        let saved = save_poster(
+            &store,
+            id,
+            Format::A5,
+            &form,
+            Destination::Chosen {
+                suggested_in: dir.path(),
+                choose: Box::new(|_: &Path| Some(chosen.clone())),
+            },
+            "Anne",
+            at(2),
+        )
+        .unwrap()
+        .expect("written where chosen");
+        assert_eq!(
+            saved.path,
+            dir.path().join("pour le panneau.pdf").display().to_string()
+        );
+        assert!(std::fs::read(&saved.path).unwrap().starts_with(b"%PDF"));
+        assert_eq!(impressions(&store).len(), 3);
 
         let png = super::super::qr_png("21040107100019", 2).unwrap();
         let encoded = base64::engine::general_purpose::STANDARD.encode(&png);

@@ -459,6 +459,14 @@
       posterJournal(communeId, what);
       return { path: posterFile(communeId, `affiche-{}-${format}.pdf`), bytes: 61_440, what };
     },
+    // The native dialog cannot be shown here: "Enregistrer sous…" saves as if
+    // the agent accepted the suggested name (?saveas=cancel: as if cancelled).
+    poster_save_as: ({ communeId, format }) => {
+      if (params.get("saveas") === "cancel") return null;
+      const what = `affiche ${FORMAT_LABELS[format]}`;
+      posterJournal(communeId, what);
+      return { path: posterFile(communeId, `affiche-{}-${format}.pdf`), bytes: 61_440, what };
+    },
     poster_qr_save: ({ communeId, kind }) => {
       const what = `QR code ${kind.toUpperCase()}`;
       posterJournal(communeId, what);

@@ -13,6 +13,7 @@ import {
   posterPreview,
   posterQrSave,
   posterSave,
+  posterSaveAs,
   posterStudio,
   posterTexts,
 } from "../api.js";
@@ -151,8 +152,9 @@ export function renderPoster(main, context) {
   );
 
   const openButton = h("button", { type: "button", class: "button", id: "poster-open" }, "Ouvrir le PDF / Imprimer");
+  const saveAsButton = h("button", { type: "button", class: "button secondary", id: "poster-save-as" }, "Enregistrer sous…");
   const saveButton = h("button", { type: "button", class: "button secondary", id: "poster-save" }, "Enregistrer dans Documents");
-  const printActions = h("div", { class: "actions poster-actions" }, openButton, saveButton);
+  const printActions = h("div", { class: "actions poster-actions" }, openButton, saveAsButton, saveButton);
 
   const image = h("img", { id: "poster-preview-image", alt: "", hidden: true });
   const caption = h("figcaption", { id: "poster-preview-caption" }, "Préparation de l'aperçu…");
@@ -286,7 +288,7 @@ export function renderPoster(main, context) {
   /**
    * Runs a button's action once at a time, shows where the file went.
    * @param {HTMLButtonElement} button
-   * @param {() => Promise<Printed>} action
+   * @param {() => Promise<Printed | null>} action null when the agent cancelled
    * @param {(printed: Printed) => string} done
    */
   function fileButton(button, action, done) {
@@ -302,8 +304,10 @@ export function renderPoster(main, context) {
       button.setAttribute("aria-busy", "true");
       try {
         const printed = await action();
-        announce(status, done(printed));
-        status.dataset.path = printed.path;
+        if (printed) {
+          announce(status, done(printed));
+          status.dataset.path = printed.path;
+        }
       } catch (reason) {
         report(reason, error);
       } finally {
@@ -314,6 +318,7 @@ export function renderPoster(main, context) {
 
   const currentFormat = () => /** @type {PosterFormat} */ (format.value);
   fileButton(openButton, () => posterOpen(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est ouverte dans le lecteur de PDF : imprimez-la depuis celui-ci. L'impression est inscrite au journal.`);
+  fileButton(saveAsButton, () => posterSaveAs(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).`);
   fileButton(saveButton, () => posterSave(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).`);
   fileButton(qrPng, () => posterQrSave(communeId, "png"), (p) => `Le ${p.what} est enregistré dans « ${p.path} ».`);
   fileButton(qrSvg, () => posterQrSave(communeId, "svg"), (p) => `Le ${p.what} est enregistré dans « ${p.path} ».`);
