@@ -38,6 +38,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_dossiers.sql"),
     include_str!("migrations/0003_journal.sql"),
     include_str!("migrations/0004_particulier_tokens.sql"),
+    // 0005 is reserved for the poster settings of a parallel branch: this list is positional
+    // (the file name is only a label), so when both are merged 0005 goes before 0006.
+    include_str!("migrations/0006_families.sql"),
 ];
 
 /// The schema version this build writes.
