@@ -12,6 +12,7 @@ pub mod desk;
 pub mod dossiers;
 pub mod endpoints;
 pub mod error;
+pub mod families;
 #[cfg(test)]
 mod fixtures;
 pub mod hubee;
