@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{assert_ok, ADD_MAJASTRES};
+use common::{assert_ok, stderr, stdout, ADD_MAJASTRES};
 
 const PASSPHRASE: &str = "la mairie ouvre à 9h";
 
@@ -21,14 +21,6 @@ fn run_with(dir: &Path, args: &[&str], stdin: &str, passphrase: Option<&str>) ->
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     run_with(dir, args, "", None)
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[track_caller]

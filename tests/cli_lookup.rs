@@ -9,39 +9,18 @@ use std::process::Output;
 use guichet_qf::simulators::particulier::{Config, Fault, ParticulierSimulator, ProviderError};
 use serde_json::Value;
 
-use common::{assert_ok, ADD_MAJASTRES};
+use common::{assert_ok, stderr, stdout, ADD_MAJASTRES};
 
 const PASSPHRASE: &str = "la mairie ouvre à 9h";
 
-/// Runs the CLI off the async runtime, so the simulator keeps answering meanwhile.
+/// Runs the CLI with the vault's passphrase and the simulator's URL.
 async fn cli(dir: &Path, args: &[&str], stdin: &str, simulator: &ParticulierSimulator) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let stdin = stdin.to_string();
-    let url = simulator.url();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::run(
-            &dir,
-            &args,
-            &stdin,
-            &[
-                ("GUICHET_QF_KEYSTORE", "aucun"),
-                ("GUICHET_QF_PASSPHRASE", PASSPHRASE),
-                ("GUICHET_QF_PARTICULIER_URL", &url),
-            ],
-        )
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    let env = vec![
+        ("GUICHET_QF_KEYSTORE", "aucun".to_string()),
+        ("GUICHET_QF_PASSPHRASE", PASSPHRASE.to_string()),
+        ("GUICHET_QF_PARTICULIER_URL", simulator.url()),
+    ];
+    common::run_off_runtime(dir, args, stdin, env).await
 }
 
 /// Staging fixture `200-seul-1_enfant-qf_caf_650` (BERNARD Elodie).

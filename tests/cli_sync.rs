@@ -8,42 +8,21 @@ use std::process::Output;
 
 use guichet_qf::simulators::hubee::{self, Credentials, HubeeSimulator};
 
-use common::{assert_ok, ADD_MAJASTRES};
+use common::{assert_ok, stderr, stdout, ADD_MAJASTRES};
 
 const PASSPHRASE: &str = "la mairie ouvre à 9h";
 const SIRET: &str = "21040107100019";
 const COG: &str = "04107";
 
-/// Runs the CLI off the async runtime, so the simulator keeps answering meanwhile.
+/// Runs the CLI with the vault's passphrase and the simulator's URLs.
 async fn cli(dir: &Path, args: &[&str], stdin: &str, simulator: &HubeeSimulator) -> Output {
-    let dir = dir.to_path_buf();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let stdin = stdin.to_string();
-    let (auth, api) = (simulator.auth_url(), simulator.api_url());
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::run(
-            &dir,
-            &args,
-            &stdin,
-            &[
-                ("GUICHET_QF_KEYSTORE", "aucun"),
-                ("GUICHET_QF_PASSPHRASE", PASSPHRASE),
-                ("GUICHET_QF_HUBEE_AUTH_URL", &auth),
-                ("GUICHET_QF_HUBEE_API_URL", &api),
-            ],
-        )
-    })
-    .await
-    .unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
+    let env = vec![
+        ("GUICHET_QF_KEYSTORE", "aucun".to_string()),
+        ("GUICHET_QF_PASSPHRASE", PASSPHRASE.to_string()),
+        ("GUICHET_QF_HUBEE_AUTH_URL", simulator.auth_url()),
+        ("GUICHET_QF_HUBEE_API_URL", simulator.api_url()),
+    ];
+    common::run_off_runtime(dir, args, stdin, env).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,18 +7,10 @@ mod common;
 use std::path::Path;
 use std::process::Output;
 
-use common::{assert_ok, ADD_MAJASTRES};
+use common::{assert_ok, stderr, stdout, ADD_MAJASTRES};
 
 fn run(dir: &Path, args: &[&str]) -> Output {
     common::run(dir, args, "", &[("GUICHET_QF_KEYSTORE", "aucun")])
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Edits the database directly, with the append-only triggers dropped first.

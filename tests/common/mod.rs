@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 
 /// Every variable the binary reads (see `src-tauri/launch.rs`); a test sets the ones it wants
 /// and the developer's own environment never leaks into a run.
-const LAUNCH_VARIABLES: [&str; 8] = [
+const LAUNCH_VARIABLES: [&str; 10] = [
     "GUICHET_QF_DATA_DIR",
     "GUICHET_QF_KEYSTORE",
     "GUICHET_QF_PASSPHRASE",
@@ -19,6 +19,8 @@ const LAUNCH_VARIABLES: [&str; 8] = [
     "GUICHET_QF_HUBEE_API_URL",
     "GUICHET_QF_PARTICULIER_URL",
     "GUICHET_QF_FORMULAIRE_URL",
+    "GUICHET_QF_DEMO_ARRIVAL_SECONDS",
+    "GUICHET_QF_DEMO_TOKEN_DAYS",
 ];
 
 /// Runs the binary with `args` on `data_dir`, feeding `stdin`, with `env` set on top of a clean
@@ -43,6 +45,36 @@ pub fn run(data_dir: &Path, args: &[&str], stdin: &str, env: &[(&str, &str)]) ->
         .write_all(stdin.as_bytes())
         .expect("stdin written");
     child.wait_with_output().expect("the binary ends")
+}
+
+/// [`run`] on a blocking thread, so that a simulator serving on the test's async runtime keeps
+/// answering while the binary calls it.
+pub async fn run_off_runtime(
+    data_dir: &Path,
+    args: &[&str],
+    stdin: &str,
+    env: Vec<(&'static str, String)>,
+) -> Output {
+    let data_dir = data_dir.to_path_buf();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let stdin = stdin.to_string();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        run(&data_dir, &args, &stdin, &env)
+    })
+    .await
+    .expect("the binary's thread ends")
+}
+
+/// What the binary printed on stdout.
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What the binary printed on stderr.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 /// Fails the test with the binary's own words unless it succeeded.
