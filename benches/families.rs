@@ -14,6 +14,7 @@ use guichet_qf::communes::{self, Environment, NewCommune};
 use guichet_qf::families::{self, search, BirthParts, NewMember, Role};
 use guichet_qf::store::{self, DATABASE_FILE};
 use jiff::Timestamp;
+use rand::SeedableRng;
 
 const FAMILIES: usize = 50_000;
 const BATCH: usize = 5_000;
@@ -168,11 +169,12 @@ fn main() -> ExitCode {
     .expect("commune")
     .id;
     let mut rng = Lcg(7);
+    let mut random = rand::rngs::StdRng::seed_from_u64(7);
     let started = Instant::now();
     for _ in 0..FAMILIES / BATCH {
         let written = store.write(|tx| {
             for _ in 0..BATCH {
-                let family = families::create(tx, commune, "banc d'essai", now)?;
+                let family = families::create(tx, commune, "banc d'essai", now, &mut random)?;
                 let nom = surname(&mut rng);
                 let other = surname(&mut rng);
                 let people = [

@@ -33,6 +33,7 @@ use guichet_qf::store::{self, Store, DATABASE_FILE};
 use guichet_qf::sync::connect::software_identity;
 use guichet_qf::sync::{self, formulaire_qf, PassOptions, JSON_FILE};
 use guichet_qf::vault::SecretString;
+use rand::SeedableRng;
 
 const DOSSIERS: usize = 500;
 const LATENCY: Duration = Duration::from_millis(20);
@@ -156,8 +157,16 @@ async fn pass(latency: Duration, options: &PassOptions) -> Run {
     };
 
     let started = Instant::now();
-    let result =
-        sync::run_pass_with(&store, &client, &commune, clock.now(), &|_| {}, options).await;
+    let result = sync::run_pass_with(
+        &store,
+        &client,
+        &commune,
+        clock.now(),
+        &mut rand::rngs::StdRng::seed_from_u64(7),
+        &|_| {},
+        options,
+    )
+    .await;
     let wall = started.elapsed();
 
     let requests = sim.requests();

@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Read, Write};
 
 use clap::{ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use jiff::Timestamp;
+use rand::SeedableRng;
 use serde::Serialize;
 
 use crate::agents::{self, NewAgent, Role};
@@ -976,11 +977,14 @@ fn sync(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
     let mut failures = 0;
     for commune in targets {
         let outcome = hubee_client(&store, &key, launch, &commune).and_then(|client| {
+            // The operating system's randomness, for the `external_id` of new families.
+            let mut random = rand::rngs::StdRng::from_os_rng();
             runtime.block_on(crate::sync::run_pass(
                 &store,
                 &client,
                 &commune,
                 now,
+                &mut random,
                 &|_| {},
             ))
         });

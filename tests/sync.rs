@@ -7,6 +7,7 @@ use std::time::Duration;
 use guichet_qf::communes::{self, Commune, Environment, NewCommune};
 use guichet_qf::dossiers::{self, Statut, StoredDossier};
 use guichet_qf::error::Code;
+use guichet_qf::families::{self, Source};
 use guichet_qf::hubee::{ClientConfig, HubeeClient, RetryPolicy, Timeouts};
 use guichet_qf::simulators::clock::SimClock;
 use guichet_qf::simulators::hubee::{
@@ -21,6 +22,8 @@ use guichet_qf::sync::{
 };
 use guichet_qf::vault::SecretString;
 use jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 
 const SIRET: &str = "21040107100019";
 const COG: &str = "04107";
@@ -101,6 +104,11 @@ fn client_with_secret(setup: &Setup, secret: &str) -> HubeeClient {
     .unwrap()
 }
 
+/// The seeded random source the tests pass where the window passes the system's.
+fn random() -> StdRng {
+    StdRng::seed_from_u64(7)
+}
+
 fn client(setup: &Setup) -> HubeeClient {
     client_with_secret(setup, SECRET)
 }
@@ -118,6 +126,7 @@ async fn pass(setup: &Setup, client: &HubeeClient) -> guichet_qf::error::Result<
         client,
         &setup.commune,
         setup.clock.now(),
+        &mut random(),
         &|_| {},
     )
     .await
@@ -178,6 +187,7 @@ async fn new_dossiers_are_stored_then_acknowledged_then_deleted() {
         &client,
         &setup.commune,
         setup.clock.now(),
+        &mut random(),
         &|p| progress.lock().unwrap().push(p),
     )
     .await
@@ -1096,6 +1106,7 @@ async fn requests_overlap_by_default_and_never_with_a_concurrency_of_one() {
             &client,
             &setup.commune,
             setup.clock.now(),
+            &mut random(),
             &|p| progress.lock().unwrap().push(p),
             &PassOptions { concurrency },
         )
@@ -1262,4 +1273,106 @@ async fn a_second_pass_of_the_same_commune_is_put_off_while_the_first_runs() {
         .read(|c| dossiers::list(c, setup.commune.id))
         .unwrap();
     assert_eq!(stored.len(), 10);
+}
+
+#[tokio::test]
+async fn a_synced_dossier_lands_in_its_family_and_the_same_family_twice_is_one_family() {
+    let setup = setup().await;
+    let mut dossier = fictitious_dossiers(71, 1).remove(0);
+    dossier.quotient.valeur = Some(812);
+    let first = setup.sim.seed_formulaire_qf(SIRET, COG, &dossier);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+
+    let stored_first = stored(&setup, &first.case_id).unwrap();
+    let found = setup
+        .store
+        .read(|c| families::search(c, setup.commune.id, &dossier.identity.family_name))
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let family = setup.store.read(|c| families::get(c, found[0].id)).unwrap();
+    assert_eq!(family.dossiers, vec![stored_first.id]);
+    assert_eq!(family.history.len(), 1);
+    let qf = &family.history[0];
+    assert_eq!(qf.valeur, Some(812));
+    assert_eq!(i64::from(qf.annee), i64::from(dossier.quotient.annee));
+    assert_eq!(i64::from(qf.mois), i64::from(dossier.quotient.mois));
+    assert_eq!(
+        qf.source,
+        Source::DossierHubee {
+            dossier_id: stored_first.id
+        }
+    );
+    assert_eq!(qf.agent, families::SYSTEM_AGENT);
+    let pivot = family.pivot().unwrap();
+    assert_eq!(pivot.nom_naissance, dossier.identity.family_name);
+    // The dossier was acknowledged all the same.
+    assert!(stored_first.acknowledged_at.is_some());
+
+    // The same family sends the form again the next month: one family, two QFs.
+    dossier.reference = "0123456789ABC".into();
+    dossier.quotient.valeur = Some(845);
+    let second = setup.sim.seed_formulaire_qf(SIRET, COG, &dossier);
+    pass(&setup, &client).await.unwrap();
+    let stored_second = stored(&setup, &second.case_id).unwrap();
+    let found = setup
+        .store
+        .read(|c| families::search(c, setup.commune.id, &dossier.identity.family_name))
+        .unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let family = setup.store.read(|c| families::get(c, found[0].id)).unwrap();
+    assert_eq!(family.dossiers, vec![stored_first.id, stored_second.id]);
+    let values: Vec<Option<u32>> = family.history.iter().map(|q| q.valeur).collect();
+    assert!(
+        values.contains(&Some(812)) && values.contains(&Some(845)),
+        "{values:?}"
+    );
+}
+
+#[tokio::test]
+async fn dossiers_stored_before_the_family_file_are_reconciled_at_the_next_pass() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 72, 2);
+    let client = client(&setup);
+    pass(&setup, &client).await.unwrap();
+    // As if these dossiers had been stored by a build without the family file.
+    setup
+        .store
+        .write(|tx| {
+            tx.execute_batch(
+                "DELETE FROM family_candidates; DELETE FROM qf_history;
+                 DELETE FROM family_dossiers; DELETE FROM family_members;
+                 DELETE FROM family_search; DELETE FROM families;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let unreconciled = setup
+        .store
+        .read(|c| families::reconcile::unreconciled(c, setup.commune.id))
+        .unwrap();
+    assert_eq!(unreconciled.len(), 2);
+
+    // A pass with nothing new on Hubee still reconciles them.
+    pass(&setup, &client).await.unwrap();
+    for dossier in &seeded {
+        let id = stored(&setup, &dossier.case_id).unwrap().id;
+        let family: Option<i64> = setup
+            .store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT family_id FROM family_dossiers WHERE dossier_id = ?1",
+                    [id],
+                    |row| row.get(0),
+                )
+                .ok())
+            })
+            .unwrap();
+        assert!(family.is_some(), "dossier {id} not reconciled");
+    }
+    assert!(setup
+        .store
+        .read(|c| families::reconcile::unreconciled(c, setup.commune.id))
+        .unwrap()
+        .is_empty());
 }

@@ -17,6 +17,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use jiff::Timestamp;
+use rand::SeedableRng;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 use ts_rs::TS;
@@ -223,7 +224,9 @@ async fn pass(handle: &AppHandle, shell: &Shell, commune: &Commune) {
                 state.total = u32::try_from(total).unwrap_or(u32::MAX);
             }),
         };
-        sync::run_pass(&store, &client, commune, now, &progress).await
+        // The operating system's randomness, for the `external_id` of the families created.
+        let mut random = rand::rngs::StdRng::from_os_rng();
+        sync::run_pass(&store, &client, commune, now, &mut random, &progress).await
     }
     .await;
     let health = shell

@@ -31,6 +31,7 @@ pub mod search;
 
 use jiff::civil::Date;
 use jiff::Timestamp;
+use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
 
@@ -38,18 +39,24 @@ use crate::error::{Code, Error, Result};
 use crate::particulier::counter::{CounterPerson, CounterResult};
 use crate::particulier::identity::{self, IdentityInput};
 
-pub use reconcile::{attach_dossier, create_from_dossier, reconcile_dossier, Candidate, Outcome};
+pub use reconcile::{
+    attach_dossier, create_from_dossier, reconcile_dossier, reconcile_pending, Candidate, Outcome,
+    SYSTEM_AGENT,
+};
 pub use search::{search, FamilySummary};
 
 /// The alphabet of [`new_external_id`]: Crockford's base32 in lower case (no `i`, `l`, `o`,
 /// `u`), so that an agent can read a code aloud or type it from a letter without ambiguity.
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 
-/// A new opaque identifier: 16 random bytes (128 bits) from the thread's CSPRNG, in base32.
-/// It says nothing about the family, the commune or the date; 26 characters fit the form's
-/// `external_id` and Hubee's 30-character limits.
-pub fn new_external_id() -> String {
-    let bytes: [u8; 16] = rand::random();
+/// A new opaque identifier: 16 random bytes (128 bits) from `random`, in base32. It says
+/// nothing about the family, the commune or the date; 26 characters fit the form's
+/// `external_id` and Hubee's 30-character limits. The caller passes the random source (the
+/// shell and the CLI pass the operating system's, tests a seeded one), so that the domain has
+/// no hidden input.
+pub fn new_external_id(random: &mut dyn RngCore) -> String {
+    let mut bytes = [0u8; 16];
+    random.fill_bytes(&mut bytes);
     let mut text = String::with_capacity(26);
     let mut buffer: u32 = 0;
     let mut bits = 0;
@@ -357,11 +364,17 @@ fn time(text: Option<String>) -> Option<Timestamp> {
     text.and_then(|t| t.parse().ok())
 }
 
-/// Creates an empty family in `commune_id` with a fresh `external_id`.
-pub fn create(tx: &Transaction<'_>, commune_id: i64, agent: &str, now: Timestamp) -> Result<i64> {
+/// Creates an empty family in `commune_id` with a fresh `external_id` drawn from `random`.
+pub fn create(
+    tx: &Transaction<'_>,
+    commune_id: i64,
+    agent: &str,
+    now: Timestamp,
+    random: &mut dyn RngCore,
+) -> Result<i64> {
     // 128 random bits do not collide in practice; the loop only makes it impossible.
     let external_id = loop {
-        let candidate = new_external_id();
+        let candidate = new_external_id(random);
         if find_by_external_id(tx, commune_id, &candidate)?.is_none() {
             break candidate;
         }
@@ -959,6 +972,7 @@ pub fn save_counter(
     agent: &str,
     today: Date,
     now: Timestamp,
+    random: &mut dyn RngCore,
 ) -> Result<Outcome> {
     let CounterRecord {
         commune_id,
@@ -977,7 +991,7 @@ pub fn save_counter(
             (id, Outcome::Attached { family_id: id })
         }
         Destination::New => {
-            let id = create(tx, commune_id, agent, now)?;
+            let id = create(tx, commune_id, agent, now, random)?;
             (id, Outcome::Created { family_id: id })
         }
         Destination::Reconcile => match reconcile::decide(tx, commune_id, &people)? {
@@ -986,7 +1000,7 @@ pub fn save_counter(
                 return Ok(Outcome::Pending { candidates })
             }
             reconcile::Decision::None => {
-                let id = create(tx, commune_id, agent, now)?;
+                let id = create(tx, commune_id, agent, now, random)?;
                 (id, Outcome::Created { family_id: id })
             }
         },

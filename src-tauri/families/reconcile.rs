@@ -26,6 +26,7 @@
 //! family is never rejected and a wrong automatic attachment is worse than a later merge.
 
 use jiff::Timestamp;
+use rand::RngCore;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
@@ -361,6 +362,7 @@ pub fn reconcile_dossier(
     dossier_id: i64,
     agent: &str,
     now: Timestamp,
+    random: &mut dyn RngCore,
 ) -> Result<Outcome> {
     if let Some(family_id) = attached_family(tx, dossier_id)? {
         return Ok(Outcome::Attached { family_id });
@@ -400,7 +402,7 @@ pub fn reconcile_dossier(
             Ok(Outcome::Pending { candidates })
         }
         Decision::None => {
-            let family_id = create_from_dossier(tx, dossier_id, agent, now)?;
+            let family_id = create_from_dossier(tx, dossier_id, agent, now, random)?;
             Ok(Outcome::Created { family_id })
         }
     }
@@ -428,6 +430,7 @@ pub fn create_from_dossier(
     dossier_id: i64,
     agent: &str,
     now: Timestamp,
+    random: &mut dyn RngCore,
 ) -> Result<i64> {
     let (commune_id, demande) = load(tx, dossier_id)?;
     if let Some(family_id) = attached_family(tx, dossier_id)? {
@@ -438,7 +441,7 @@ pub fn create_from_dossier(
             ),
         ));
     }
-    let family_id = create(tx, commune_id, agent, now)?;
+    let family_id = create(tx, commune_id, agent, now, random)?;
     attach(tx, dossier_id, &demande, family_id, "nouvelle", agent, now)?;
     Ok(family_id)
 }
@@ -468,4 +471,68 @@ pub fn pending(conn: &Connection, commune_id: i64) -> Result<Vec<(i64, Vec<Candi
         }
     }
     Ok(waiting)
+}
+
+/// The agent name of what the software does by itself (the sync engine's reconciliation).
+pub const SYSTEM_AGENT: &str = "système";
+
+/// The commune's committed dossiers that reconciliation has not seen yet: read in full (not
+/// "incomplet" nor "à vérifier"), neither attached to a family nor waiting for an agent. They
+/// are the dossiers stored before the family file existed, and those whose reconciliation
+/// failed right after they were committed.
+pub fn unreconciled(conn: &Connection, commune_id: i64) -> Result<Vec<i64>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT d.id FROM dossiers d
+         WHERE d.commune_id = ?1 AND d.raw_json IS NOT NULL
+         AND d.statut NOT IN ('incomplet', 'a_verifier')
+         AND NOT EXISTS (SELECT 1 FROM family_dossiers fd WHERE fd.dossier_id = d.id)
+         AND NOT EXISTS (SELECT 1 FROM family_candidates fc WHERE fc.dossier_id = d.id)
+         ORDER BY d.received_at, d.id",
+    )?;
+    let ids = statement
+        .query_map([commune_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
+/// What [`reconcile_pending`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Backlog {
+    pub attached: usize,
+    pub created: usize,
+    pub pending: usize,
+    /// Dossiers whose reconciliation failed (logged); they are tried again next time.
+    pub failed: usize,
+}
+
+/// Reconciles every [`unreconciled`] dossier of the commune as [`SYSTEM_AGENT`], oldest first
+/// (so that a family's first dossier creates it and the next ones join it). Each dossier runs
+/// in a savepoint of the caller's transaction: one that fails is rolled back alone, logged and
+/// counted, and the others go on.
+pub fn reconcile_pending(
+    tx: &Transaction<'_>,
+    commune_id: i64,
+    now: Timestamp,
+    random: &mut dyn RngCore,
+) -> Result<Backlog> {
+    let mut backlog = Backlog::default();
+    for dossier_id in unreconciled(tx, commune_id)? {
+        tx.execute_batch("SAVEPOINT reconcile_one")?;
+        match reconcile_dossier(tx, dossier_id, SYSTEM_AGENT, now, random) {
+            Ok(outcome) => {
+                tx.execute_batch("RELEASE reconcile_one")?;
+                match outcome {
+                    Outcome::Attached { .. } => backlog.attached += 1,
+                    Outcome::Created { .. } => backlog.created += 1,
+                    Outcome::Pending { .. } => backlog.pending += 1,
+                }
+            }
+            Err(error) => {
+                tx.execute_batch("ROLLBACK TO reconcile_one; RELEASE reconcile_one")?;
+                tracing::warn!(dossier_id, error = %error.detail(), "dossier not reconciled");
+                backlog.failed += 1;
+            }
+        }
+    }
+    Ok(backlog)
 }

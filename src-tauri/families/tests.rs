@@ -2,6 +2,8 @@
 
 use jiff::civil::date;
 use jiff::Timestamp;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
 use serde_json::json;
 
 use super::reconcile::{self, Outcome};
@@ -10,6 +12,11 @@ use crate::dossiers::{self, NewDossier, Statut};
 use crate::particulier::counter::{CounterPerson, CounterQuotient, CounterResult};
 use crate::store::Store;
 use crate::sync::formulaire_qf::parse;
+
+/// The seeded random source every test passes where the shell passes the system's.
+fn random() -> StdRng {
+    StdRng::seed_from_u64(7)
+}
 
 fn now() -> Timestamp {
     Timestamp::from_second(1_795_000_000).unwrap()
@@ -65,7 +72,7 @@ fn save_dossier(store: &Store, commune: i64, case: &str, content: &serde_json::V
 
 fn reconcile(store: &Store, dossier: i64) -> Outcome {
     store
-        .write(|tx| reconcile_dossier(tx, dossier, "Paul", now()))
+        .write(|tx| reconcile_dossier(tx, dossier, "Paul", now(), &mut random()))
         .unwrap()
 }
 
@@ -78,7 +85,9 @@ fn created(outcome: Outcome) -> i64 {
 
 #[test]
 fn external_ids_are_opaque_random_and_unique() {
-    let ids: std::collections::HashSet<String> = (0..10_000).map(|_| new_external_id()).collect();
+    let mut rng = random();
+    let ids: std::collections::HashSet<String> =
+        (0..10_000).map(|_| new_external_id(&mut rng)).collect();
     assert_eq!(ids.len(), 10_000);
     for id in ids.iter().take(50) {
         assert!(looks_like_external_id(id), "{id}");
@@ -88,12 +97,16 @@ fn external_ids_are_opaque_random_and_unique() {
     let first: std::collections::HashSet<char> =
         ids.iter().filter_map(|id| id.chars().nth(3)).collect();
     assert!(first.len() >= 30, "{first:?}");
+    // The bytes come from the random source the caller passes, nothing else.
+    let seeded = |seed| new_external_id(&mut StdRng::seed_from_u64(seed));
+    assert_eq!(seeded(1), seeded(1));
+    assert_ne!(seeded(1), seeded(2));
     let (_dir, store, commune) = crate::fixtures::store_with_commune();
     let a = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     let b = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     let (a, b) = store
         .read(|c| Ok((get(c, a)?.external_id, get(c, b)?.external_id)))
@@ -142,7 +155,7 @@ fn a_first_dossier_creates_the_family_with_its_pivot_identity_and_qf() {
 fn a_dossier_with_our_external_id_joins_its_family_whatever_the_identity() {
     let (_dir, store, commune) = crate::fixtures::store_with_commune();
     let family = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     let external_id = store.read(|c| get(c, family)).unwrap().external_id;
     let dossier = save_dossier(&store, commune, "case1", &roux(Some(&external_id), &[]));
@@ -270,7 +283,7 @@ fn a_misspelt_first_name_is_doubtful_and_the_agent_may_create_a_new_family() {
     };
     assert_eq!(candidates[0].family_id, family);
     let new = store
-        .write(|tx| create_from_dossier(tx, second, "Inès", now()))
+        .write(|tx| create_from_dossier(tx, second, "Inès", now(), &mut random()))
         .unwrap();
     assert_ne!(new, family);
     assert!(store
@@ -323,7 +336,7 @@ fn a_dossier_not_read_yet_is_not_reconciled() {
         .unwrap()
         .id();
     let error = store
-        .write(|tx| reconcile_dossier(tx, id, "Paul", now()))
+        .write(|tx| reconcile_dossier(tx, id, "Paul", now(), &mut random()))
         .unwrap_err();
     assert_eq!(error.code, Code::Validation);
 }
@@ -339,7 +352,7 @@ fn merging_keeps_every_member_once_all_history_and_the_absorbed_external_id() {
     let second = save_dossier(&store, commune, "case2", &content);
     store.read(|c| reconcile::pending(c, commune)).unwrap();
     let absorbed = store
-        .write(|tx| create_from_dossier(tx, second, "Paul", now()))
+        .write(|tx| create_from_dossier(tx, second, "Paul", now(), &mut random()))
         .unwrap();
     let today = date(2026, 9, 1);
     store
@@ -421,7 +434,7 @@ fn search_ignores_case_and_accents_and_matches_prefixes_of_any_member() {
     let dossier = save_dossier(&store, commune, "abc", &content);
     let family = created(reconcile(&store, dossier));
     let other = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     store
         .write(|tx| {
@@ -472,7 +485,7 @@ fn search_ignores_case_and_accents_and_matches_prefixes_of_any_member() {
 fn the_opt_out_records_the_day_the_channel_and_who_entered_it() {
     let (_dir, store, commune) = crate::fixtures::store_with_commune();
     let family = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     let today = date(2026, 9, 1);
     let error = store
@@ -574,7 +587,7 @@ fn a_paper_attestation_is_checked_field_by_field() {
     .starts_with("Type de document"));
     let (_dir, store, commune) = crate::fixtures::store_with_commune();
     let family = store
-        .write(|tx| create(tx, commune, "Paul", now()))
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();
     store
         .write(|tx| record_paper(tx, family, &good, "Paul", today, now()))
@@ -653,6 +666,7 @@ fn a_counter_result_creates_or_joins_the_family() {
                 "Paul",
                 today,
                 now(),
+                &mut random(),
             )
         })
     };
@@ -704,6 +718,7 @@ fn a_counter_result_creates_or_joins_the_family() {
                 "Paul",
                 today,
                 now(),
+                &mut random(),
             )
         })
         .unwrap_err();

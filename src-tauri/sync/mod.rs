@@ -12,6 +12,13 @@
 //! reached Hubee), so before posting it the engine looks at the case: if its status or its
 //! events show that an earlier pass already posted it, it is not posted again.
 //!
+//! A complete dossier, once committed, goes into the family file (`families::reconcile_dossier`,
+//! as the agent "système") in a transaction of its own: a family file that cannot take it (a
+//! bug, a full disk) must never hold back a dossier the family sent, so its failure is logged
+//! and the dossier is acknowledged all the same. At the end of every pass the commune's
+//! committed dossiers not yet reconciled (stored before the family file existed, or whose
+//! reconciliation failed) are reconciled too (`families::reconcile_pending`).
+//!
 //! A dossier that cannot be completed (a file still `PENDING`, an altered file, an unreadable
 //! JSON) is stored with what could be kept, marked "incomplet" or "à vérifier" with a French
 //! reason, and its notification is left on Hubee so the next pass tries again. After
@@ -54,14 +61,17 @@ pub mod formulaire_qf;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use futures_util::stream::{self, StreamExt};
 use jiff::Timestamp;
+use rand::RngCore;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::communes::Commune;
 use crate::dossiers::{self, NewDossier, NewFile, Saved, Statut, StoredDossier};
 use crate::error::{Error, Result};
+use crate::families::{self, reconcile::Backlog};
 use crate::hubee::{Attachment, Case, ErrorKind, Event, HubeeClient, HubeeError, Notification};
 use crate::store::Store;
 
@@ -163,6 +173,7 @@ pub async fn run_pass(
     client: &HubeeClient,
     commune: &Commune,
     now: Timestamp,
+    random: &mut (dyn RngCore + Send),
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<PassSummary> {
     run_pass_with(
@@ -170,6 +181,7 @@ pub async fn run_pass(
         client,
         commune,
         now,
+        random,
         progress,
         &PassOptions::default(),
     )
@@ -182,6 +194,7 @@ pub async fn run_pass_with(
     client: &HubeeClient,
     commune: &Commune,
     now: Timestamp,
+    random: &mut (dyn RngCore + Send),
     progress: &(dyn Fn(Progress) + Sync),
     options: &PassOptions,
 ) -> Result<PassSummary> {
@@ -196,8 +209,12 @@ pub async fn run_pass_with(
         },
         commune,
         now,
+        random: Mutex::new(random),
     };
     let result = pass(&context, progress).await;
+    // The dossiers committed before this feature, or whose reconciliation failed right after
+    // they were committed, are reconciled now, whatever became of the pass.
+    context.reconcile_backlog();
     let error = result.as_ref().err().map(|e| e.message.clone());
     let recorded = store.write(|tx| dossiers::record_pass(tx, commune.id, now, error.as_deref()));
     let summary = result?;
@@ -243,6 +260,49 @@ struct Context<'a> {
     hubee: Requests<'a>,
     commune: &'a Commune,
     now: Timestamp,
+    /// The random source of the families that reconciliation creates (their `external_id`).
+    /// Locked only inside a store closure, never across an `.await`.
+    random: Mutex<&'a mut (dyn RngCore + Send)>,
+}
+
+impl Context<'_> {
+    /// Puts a committed dossier in the family file, in its own transaction. The dossier is
+    /// already committed and will be acknowledged whatever happens here: a failure is logged
+    /// and the dossier is tried again at the end of the pass ([`Context::reconcile_backlog`]).
+    fn reconcile(&self, dossier_id: i64) {
+        let outcome = self.store.write(|tx| {
+            let mut random = self.random.lock().unwrap_or_else(|e| e.into_inner());
+            families::reconcile_dossier(
+                tx,
+                dossier_id,
+                families::SYSTEM_AGENT,
+                self.now,
+                &mut **random,
+            )
+        });
+        if let Err(error) = outcome {
+            tracing::warn!(dossier_id, error = %error.detail(), "dossier not reconciled");
+        }
+    }
+
+    /// Reconciles the commune's committed dossiers not yet in the family file. A failure is
+    /// logged: it never fails the pass, whose dossiers are committed already.
+    fn reconcile_backlog(&self) {
+        let outcome = self.store.write(|tx| {
+            let mut random = self.random.lock().unwrap_or_else(|e| e.into_inner());
+            families::reconcile_pending(tx, self.commune.id, self.now, &mut **random)
+        });
+        match outcome {
+            Ok(backlog) if backlog != Backlog::default() => {
+                tracing::info!(commune = %self.commune.siret, ?backlog, "dossiers reconciled");
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(commune = %self.commune.siret, error = %error.detail(),
+                    "reconciliation of stored dossiers failed");
+            }
+        }
+    }
 }
 
 /// The Hubee calls of a pass, each waiting for one of `concurrency` slots, so that the pass
@@ -563,6 +623,9 @@ async fn new_dossier(
     let stored = store
         .read(|conn| dossiers::find_by_case(conn, case_id))?
         .ok_or_else(|| Failure::Pass(Error::new(crate::error::Code::Internal, LOST)))?;
+    if complete && !matches!(saved, Saved::AlreadyKnown(_)) {
+        context.reconcile(stored.id);
+    }
     if !complete {
         if stored.attempts >= MAX_ATTEMPTS && stored.intg_error_at.is_none() {
             report_integration_error(context, &case, &stored).await?;
