@@ -28,12 +28,14 @@
 
 pub mod reconcile;
 pub mod search;
+pub mod view;
 
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rand::RngCore;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use crate::error::{Code, Error, Result};
 use crate::particulier::counter::{CounterPerson, CounterResult};
@@ -80,8 +82,9 @@ pub fn looks_like_external_id(text: &str) -> bool {
 }
 
 /// An allocataire or a child.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export, rename = "FamilyRole")]
 pub enum Role {
     Allocataire,
     Enfant,
@@ -105,7 +108,8 @@ impl Role {
 }
 
 /// A birth date whose parts may be unknown.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct BirthParts {
     pub annee: Option<i32>,
     pub mois: Option<i32>,
@@ -178,8 +182,10 @@ pub struct NewMember {
 }
 
 /// A stored member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export, rename = "FamilyMember")]
 pub struct Member {
+    #[ts(type = "number")]
     pub id: i64,
     pub role: Role,
     pub nom_naissance: String,
@@ -217,11 +223,15 @@ pub fn person_key(prenoms: &str, naissance: &BirthParts) -> String {
 }
 
 /// Where a QF came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export, rename = "QfSource")]
 pub enum Source {
     /// A FormulaireQF dossier from Hubee (the dossier's row id).
-    DossierHubee { dossier_id: i64 },
+    DossierHubee {
+        #[ts(type = "number")]
+        dossier_id: i64,
+    },
     /// A counter lookup on API Particulier.
     Guichet,
     /// A paper attestation typed by an agent.
@@ -229,8 +239,9 @@ pub enum Source {
 }
 
 /// The paper documents an agent may type a QF from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export)]
 pub enum DocumentType {
     /// "Attestation de quotient familial" printed from caf.fr or msa.fr.
     AttestationQuotientFamilial,
@@ -295,8 +306,9 @@ pub struct QfEntry {
 }
 
 /// How a family asked to stop the scheduled refresh.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
+#[ts(export, rename = "OptOutChannel")]
 pub enum Channel {
     Courriel,
     Courrier,
@@ -327,11 +339,14 @@ impl Channel {
 }
 
 /// A family's request to stop the scheduled refresh.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct OptOut {
     /// The day the family asked (local date).
+    #[ts(type = "string")]
     pub requested_on: Date,
     pub channel: Channel,
+    #[ts(type = "string | null")]
     pub recorded_at: Option<Timestamp>,
     pub recorded_by: Option<String>,
 }
@@ -793,8 +808,10 @@ pub fn set_opt_out(
 }
 
 /// A paper attestation as the agent types it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[ts(export)]
 pub struct PaperAttestation {
+    #[ts(type = "number | null")]
     pub valeur: Option<i64>,
     pub annee: Option<i32>,
     pub mois: Option<i32>,
@@ -807,65 +824,119 @@ pub struct PaperAttestation {
 /// or a few thousand euros).
 pub const MAX_QF: i64 = 99_999;
 
-/// Checks a paper attestation and gives the QF to record, with a French message per field.
-pub fn check_paper(paper: &PaperAttestation, today: Date) -> Result<NewQf> {
-    let valeur = match paper.valeur {
-        None => {
-            return Err(Error::validation(
-                "Quotient familial : indiquez le montant écrit sur l'attestation, en euros.",
-            ))
-        }
-        Some(v) if !(1..=MAX_QF).contains(&v) => {
-            return Err(Error::validation(format!(
+/// A field of the paper attestation form, for a message shown next to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum PaperField {
+    Valeur,
+    /// The month and the year.
+    Periode,
+    Fournisseur,
+    Document,
+}
+
+/// What is wrong with one field of a paper attestation, in French.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct PaperProblem {
+    pub field: PaperField,
+    pub message: String,
+}
+
+/// Every problem of a paper attestation, one per field at most, in the order of the form, so
+/// that the window can show each message next to its field at once.
+pub fn paper_problems(paper: &PaperAttestation, today: Date) -> Vec<PaperProblem> {
+    let mut problems = Vec::new();
+    let mut problem = |field, message: String| problems.push(PaperProblem { field, message });
+    match paper.valeur {
+        None => problem(
+            PaperField::Valeur,
+            "Quotient familial : indiquez le montant écrit sur l'attestation, en euros.".into(),
+        ),
+        Some(v) if !(1..=MAX_QF).contains(&v) => problem(
+            PaperField::Valeur,
+            format!(
                 "Quotient familial « {v} » : le montant doit être compris entre 1 et {MAX_QF} \
                  euros."
-            )))
-        }
-        Some(v) => v as u32,
-    };
-    let (annee, mois) = match (paper.annee, paper.mois) {
-        (Some(annee), Some(mois)) => (annee, mois),
-        _ => {
-            return Err(Error::validation(
-                "Période : indiquez le mois et l'année du quotient familial écrits sur \
-                 l'attestation.",
-            ))
-        }
-    };
-    if !(1..=12).contains(&mois) {
-        return Err(Error::validation(format!(
-            "Mois « {mois} » : il doit être compris entre 1 et 12."
-        )));
+            ),
+        ),
+        Some(_) => {}
     }
-    let oldest = i32::from(today.year()) - 5;
-    if annee < oldest || (annee, mois) > (i32::from(today.year()), i32::from(today.month())) {
-        return Err(Error::validation(format!(
-            "Période {mois:02}/{annee} : elle doit être comprise entre {oldest} et le mois en \
-             cours."
-        )));
-    }
-    let fournisseur = match paper.fournisseur.trim().to_uppercase().as_str() {
-        "CNAF" | "CAF" => "CNAF",
-        "MSA" => "MSA",
-        _ => {
-            return Err(Error::validation(
-                "Organisme : choisissez la CAF (CNAF) ou la MSA, comme sur l'attestation.",
-            ))
+    match (paper.annee, paper.mois) {
+        (Some(annee), Some(mois)) => {
+            let oldest = i32::from(today.year()) - 5;
+            if !(1..=12).contains(&mois) {
+                problem(
+                    PaperField::Periode,
+                    format!("Mois « {mois} » : il doit être compris entre 1 et 12."),
+                );
+            } else if annee < oldest
+                || (annee, mois) > (i32::from(today.year()), i32::from(today.month()))
+            {
+                problem(
+                    PaperField::Periode,
+                    format!(
+                        "Période {mois:02}/{annee} : elle doit être comprise entre {oldest} et le \
+                         mois en cours."
+                    ),
+                );
+            }
         }
-    };
-    let document = paper.document.ok_or_else(|| {
-        Error::validation(
+        _ => problem(
+            PaperField::Periode,
+            "Période : indiquez le mois et l'année du quotient familial écrits sur \
+             l'attestation."
+                .into(),
+        ),
+    }
+    if paper_provider(&paper.fournisseur).is_none() {
+        problem(
+            PaperField::Fournisseur,
+            "Organisme : choisissez la CAF (CNAF) ou la MSA, comme sur l'attestation.".into(),
+        );
+    }
+    if paper.document.is_none() {
+        problem(
+            PaperField::Document,
             "Type de document : choisissez l'attestation de quotient familial, l'attestation de \
-             paiement ou la notification de droits.",
-        )
-    })?;
-    Ok(NewQf {
-        valeur: Some(valeur),
-        annee,
-        mois,
-        fournisseur: fournisseur.to_string(),
-        source: Source::AttestationPapier { document },
-    })
+             paiement ou la notification de droits."
+                .into(),
+        );
+    }
+    problems
+}
+
+/// `CNAF` or `MSA` from what the agent chose ("CAF" too, any case).
+fn paper_provider(text: &str) -> Option<&'static str> {
+    match text.trim().to_uppercase().as_str() {
+        "CNAF" | "CAF" => Some("CNAF"),
+        "MSA" => Some("MSA"),
+        _ => None,
+    }
+}
+
+/// Checks a paper attestation and gives the QF to record; the first problem found is the
+/// error (see [`paper_problems`] for all of them).
+pub fn check_paper(paper: &PaperAttestation, today: Date) -> Result<NewQf> {
+    if let Some(first) = paper_problems(paper, today).into_iter().next() {
+        return Err(Error::validation(first.message));
+    }
+    match (paper.valeur, paper.annee, paper.mois, paper.document) {
+        (Some(valeur), Some(annee), Some(mois), Some(document)) => Ok(NewQf {
+            valeur: u32::try_from(valeur).ok(),
+            annee,
+            mois,
+            fournisseur: paper_provider(&paper.fournisseur)
+                .unwrap_or("CNAF")
+                .to_string(),
+            source: Source::AttestationPapier { document },
+        }),
+        // Unreachable: every missing part is a problem above.
+        _ => Err(Error::validation(
+            "Attestation papier : le formulaire est incomplet.",
+        )),
+    }
 }
 
 /// Checks and records a paper attestation in a family's history.
@@ -883,13 +954,15 @@ pub fn record_paper(
 }
 
 /// Where "Enregistrer dans le dossier famille" puts a counter result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, TS)]
+#[serde(tag = "type", content = "family_id", rename_all = "snake_case")]
+#[ts(export, rename = "CounterDestination")]
 pub enum Destination {
     /// Reconcile by identity: a sure match is used, a doubtful one returns candidates and
     /// writes nothing, none creates a family.
     Reconcile,
     /// The family the agent chose.
-    Family(i64),
+    Family(#[ts(type = "number")] i64),
     /// A new family, as the agent asked.
     New,
 }

@@ -30,6 +30,7 @@ use rand::RngCore;
 use rusqlite::types::Value;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::{
     add_member, add_qf, create, find_by_external_id, members, name_key, person_key, same_person,
@@ -51,20 +52,29 @@ pub const DOUBTFUL: u32 = 40;
 pub const MAX_CANDIDATES: usize = 5;
 
 /// A family an arrival may belong to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export, rename = "FamilyCandidate")]
 pub struct Candidate {
+    #[ts(type = "number")]
     pub family_id: i64,
     pub score: u32,
 }
 
 /// What reconciliation did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[ts(export, rename = "ReconcileOutcome")]
 pub enum Outcome {
     /// Attached to an existing family (by `external_id`, a sure match, or the agent's choice).
-    Attached { family_id: i64 },
+    Attached {
+        #[ts(type = "number")]
+        family_id: i64,
+    },
     /// A new family was created.
-    Created { family_id: i64 },
+    Created {
+        #[ts(type = "number")]
+        family_id: i64,
+    },
     /// Doubtful: these families wait for the agent, best first.
     Pending { candidates: Vec<Candidate> },
 }

@@ -10,6 +10,7 @@
 
 use rusqlite::{params, Connection};
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::{find_by_external_id, find_by_reference, looks_like_external_id, words};
 use crate::error::Result;
@@ -18,15 +19,17 @@ use crate::error::Result;
 pub const LIMIT: usize = 50;
 
 /// A line of the search results.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
 pub struct FamilySummary {
+    #[ts(type = "number")]
     pub id: i64,
     pub external_id: String,
     /// "DURAND Hélène, DURAND Léo…": every member, allocataires first.
     pub names: String,
 }
 
-fn summary(conn: &Connection, family_id: i64) -> Result<FamilySummary> {
+pub(crate) fn summary(conn: &Connection, family_id: i64) -> Result<FamilySummary> {
     let external_id: String = conn.query_row(
         "SELECT external_id FROM families WHERE id = ?1",
         [family_id],

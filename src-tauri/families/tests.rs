@@ -585,6 +585,28 @@ fn a_paper_attestation_is_checked_field_by_field() {
         ..good.clone()
     })
     .starts_with("Type de document"));
+    // The window shows every problem next to its field at once.
+    let empty = PaperAttestation {
+        valeur: None,
+        annee: None,
+        mois: None,
+        fournisseur: String::new(),
+        document: None,
+    };
+    let fields: Vec<PaperField> = paper_problems(&empty, today)
+        .into_iter()
+        .map(|p| p.field)
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            PaperField::Valeur,
+            PaperField::Periode,
+            PaperField::Fournisseur,
+            PaperField::Document
+        ]
+    );
+    assert!(paper_problems(&good, today).is_empty());
     let (_dir, store, commune) = crate::fixtures::store_with_commune();
     let family = store
         .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
@@ -740,4 +762,272 @@ fn birth_dates_are_read_with_unknown_parts() {
     assert_eq!(BirthParts::from_display("27/12/1982").iso(), "1982-12-27");
     assert!(BirthParts::from_iso("1982-12").compatible(&BirthParts::from_iso("1982-12-27")));
     assert!(!BirthParts::from_iso("1982-11").compatible(&BirthParts::from_iso("1982-12-27")));
+}
+
+#[test]
+fn opening_a_family_journals_the_access_and_shows_sources_in_words() {
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let dossier = save_dossier(&store, commune, "case1", &roux(None, &roux_children()));
+    let family = created(reconcile(&store, dossier));
+    let today = date(2026, 9, 15);
+    store
+        .write(|tx| {
+            record_paper(
+                tx,
+                family,
+                &PaperAttestation {
+                    valeur: Some(990),
+                    annee: Some(2026),
+                    mois: Some(8),
+                    fournisseur: "CAF".into(),
+                    document: Some(DocumentType::AttestationPaiement),
+                },
+                "Inès",
+                today,
+                now(),
+            )
+        })
+        .unwrap();
+    let journaled = |store: &Store| -> i64 {
+        store
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM journal WHERE action = 'famille_consultee'",
+                    [],
+                    |row| row.get(0),
+                )?)
+            })
+            .unwrap()
+    };
+    assert_eq!(journaled(&store), 0, "reconciling is not an access");
+    let shown = store
+        .write(|tx| view::open(tx, family, "Inès", now()))
+        .unwrap();
+    assert_eq!(journaled(&store), 1);
+    let reference: String = store
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT reference FROM journal WHERE action = 'famille_consultee'",
+                [],
+                |row| row.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(reference, format!("famille {}", shown.external_id));
+    let labels: Vec<&str> = shown
+        .history
+        .iter()
+        .map(|q| q.source_label.as_str())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Attestation papier (attestation de paiement)",
+            "Dossier Hubee"
+        ]
+    );
+    assert_eq!(shown.dossiers.len(), 1);
+    assert_eq!(shown.dossiers[0].id, dossier);
+    assert!(shown.dossiers[0].how.contains("création"));
+    assert_eq!(
+        store
+            .write(|tx| view::open(tx, 999, "Inès", now()))
+            .unwrap_err()
+            .code,
+        Code::NotFound
+    );
+}
+
+#[test]
+fn changes_from_the_family_screen_give_the_family_back_or_a_french_error() {
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let today = date(2026, 9, 15);
+    let family = store
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
+        .unwrap();
+    let apply = |change: view::FamilyChange| {
+        store.write(|tx| view::change(tx, family, &change, "Inès", today, now()))
+    };
+    let shown = apply(view::FamilyChange::Notes {
+        notes: "Appeler après 17 h".into(),
+    })
+    .unwrap();
+    assert_eq!(shown.notes, "Appeler après 17 h");
+    let missing_day = apply(view::FamilyChange::OptOut {
+        requested_on: Some(" ".into()),
+        channel: Some(Channel::Courriel),
+    })
+    .unwrap_err();
+    assert!(missing_day.message.starts_with("Date de la demande"));
+    let bad_day = apply(view::FamilyChange::OptOut {
+        requested_on: Some("2026-02-30".into()),
+        channel: Some(Channel::Courriel),
+    })
+    .unwrap_err();
+    assert!(
+        bad_day.message.contains("n'existe pas"),
+        "{}",
+        bad_day.message
+    );
+    let no_channel = apply(view::FamilyChange::OptOut {
+        requested_on: Some("2026-09-01".into()),
+        channel: None,
+    })
+    .unwrap_err();
+    assert!(no_channel.message.starts_with("Moyen utilisé"));
+    let shown = apply(view::FamilyChange::OptOut {
+        requested_on: Some("2026-09-01".into()),
+        channel: Some(Channel::Courrier),
+    })
+    .unwrap();
+    let opt_out = shown.opt_out.unwrap();
+    assert_eq!(opt_out.requested_on, date(2026, 9, 1));
+    assert_eq!(opt_out.recorded_by.as_deref(), Some("Inès"));
+    assert!(apply(view::FamilyChange::Resume).unwrap().opt_out.is_none());
+    let other = store
+        .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
+        .unwrap();
+    let gone = store.read(|c| get(c, other)).unwrap().external_id;
+    let merged = apply(view::FamilyChange::MergeWith { absorbed: other }).unwrap();
+    assert_eq!(merged.id, family);
+    assert_eq!(
+        store
+            .read(|c| find_by_external_id(c, commune, &gone))
+            .unwrap(),
+        Some(family)
+    );
+}
+
+#[test]
+fn waiting_dossiers_show_their_candidates_and_the_agent_settles_them() {
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let first = save_dossier(&store, commune, "case1", &roux(None, &roux_children()));
+    let family = created(reconcile(&store, first));
+    let content = roux(None, &[person("ROUX", "NOÉ", "2025-03-03", "M")]);
+    let second = save_dossier(&store, commune, "case2", &content);
+    assert!(matches!(reconcile(&store, second), Outcome::Pending { .. }));
+    let waiting = store.read(|c| view::pending(c, commune)).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].dossier_id, second);
+    assert!(
+        waiting[0].applicant.contains("ROUX"),
+        "{}",
+        waiting[0].applicant
+    );
+    assert_eq!(waiting[0].candidates[0].family.id, family);
+    assert!(waiting[0].candidates[0].family.names.contains("Jeanne"));
+    let chosen = store
+        .write(|tx| view::settle(tx, second, Some(family), "Inès", now(), &mut random()))
+        .unwrap();
+    assert_eq!(chosen, family);
+    assert!(store
+        .read(|c| view::pending(c, commune))
+        .unwrap()
+        .is_empty());
+    // Settling again is refused in French: the dossier has its family.
+    let again = store
+        .write(|tx| view::settle(tx, second, None, "Inès", now(), &mut random()))
+        .unwrap_err();
+    assert_eq!(again.code, Code::Conflict);
+}
+
+#[test]
+fn stored_dossiers_are_reconciled_once_and_a_failing_one_does_not_stop_the_others() {
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let first = save_dossier(&store, commune, "case1", &roux(None, &roux_children()));
+    let second = save_dossier(&store, commune, "case2", &roux(None, &roux_children()));
+    let unread = store
+        .write(|tx| {
+            dossiers::save(
+                tx,
+                &NewDossier {
+                    commune_id: commune,
+                    case_id: "case3".into(),
+                    case_external_id: None,
+                    demande: None,
+                    raw_json: None,
+                    statut: Statut::Incomplet,
+                    reason: Some("fichier en attente".into()),
+                    files: Vec::new(),
+                },
+                now(),
+            )
+        })
+        .unwrap()
+        .id();
+    let pending = store.read(|c| reconcile::unreconciled(c, commune)).unwrap();
+    assert_eq!(pending, vec![first, second], "an incomplete dossier waits");
+    // A dossier whose content cannot be read fails alone.
+    store
+        .write(|tx| {
+            tx.execute("UPDATE dossiers SET raw_json = '{' WHERE id = ?1", [second])?;
+            Ok(())
+        })
+        .unwrap();
+    let backlog = store
+        .write(|tx| reconcile_pending(tx, commune, now(), &mut random()))
+        .unwrap();
+    assert_eq!(
+        backlog,
+        reconcile::Backlog {
+            attached: 0,
+            created: 1,
+            pending: 0,
+            failed: 1
+        }
+    );
+    assert_eq!(
+        store.read(|c| reconcile::unreconciled(c, commune)).unwrap(),
+        vec![second]
+    );
+    assert!(!store
+        .read(|c| reconcile::unreconciled(c, commune))
+        .unwrap()
+        .contains(&unread));
+    let families: i64 = store
+        .read(|c| Ok(c.query_row("SELECT count(*) FROM families", [], |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(families, 1, "the failed dossier's work was rolled back");
+}
+
+#[test]
+fn the_counter_card_gets_the_family_or_the_candidates_to_choose_from() {
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let today = date(2026, 9, 15);
+    let save = |identity: &IdentityInput, destination| {
+        store.write(|tx| {
+            view::record_counter(
+                tx,
+                &CounterRecord {
+                    commune_id: commune,
+                    identity,
+                    result: &counter_result(Some(702)),
+                    destination,
+                },
+                "Paul",
+                today,
+                now(),
+                &mut random(),
+            )
+        })
+    };
+    let saved = save(&counter_identity(), Destination::Reconcile).unwrap();
+    let family = saved.family.clone().unwrap();
+    assert!(matches!(saved.outcome, Outcome::Created { .. }));
+    assert!(saved.candidates.is_empty());
+    // A misspelt first name: the agent chooses.
+    let mut doubtful = counter_identity();
+    doubtful.prenoms = vec!["Jeanne".into(), "Stefanie".into()];
+    let saved = save(&doubtful, Destination::Reconcile).unwrap();
+    assert!(saved.family.is_none());
+    assert_eq!(saved.candidates[0].family.id, family.id);
+    let saved = save(&doubtful, Destination::Family(family.id)).unwrap();
+    assert_eq!(saved.family.unwrap().id, family.id);
+    let listing = store.read(|c| view::list_for_export(c, commune)).unwrap();
+    assert_eq!(listing.len(), 1);
+    let last = listing[0].last_qf.clone().unwrap();
+    assert_eq!(
+        (last.valeur, last.source_label.as_str()),
+        (Some(702), "Guichet")
+    );
 }

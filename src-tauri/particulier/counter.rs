@@ -35,7 +35,7 @@ pub struct CounterRequest {
 }
 
 /// The QF card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CounterQuotient {
     /// `CNAF` or `MSA`.
@@ -54,7 +54,7 @@ pub struct CounterQuotient {
 }
 
 /// An allocataire or a child of the answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CounterPerson {
     pub nom_naissance: Option<String>,
@@ -66,7 +66,7 @@ pub struct CounterPerson {
 }
 
 /// What the counter shows.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct CounterResult {
     /// `None` when the token has no scope for it: the card then leaves the block out rather
