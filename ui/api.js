@@ -38,6 +38,15 @@
 /** @typedef {import("./bindings/QrKind").QrKind} QrKind */
 /** @typedef {import("./bindings/KitTexts").KitTexts} KitTexts */
 /** @typedef {import("./bindings/LogoInfo").LogoInfo} LogoInfo */
+/** @typedef {import("./bindings/IdentityInput").IdentityInput} IdentityInput */
+/** @typedef {import("./bindings/FamilySummary").FamilySummary} FamilySummary */
+/** @typedef {import("./bindings/FamilyView").FamilyView} FamilyView */
+/** @typedef {import("./bindings/FamilyChange").FamilyChange} FamilyChange */
+/** @typedef {import("./bindings/PaperAttestation").PaperAttestation} PaperAttestation */
+/** @typedef {import("./bindings/PaperProblem").PaperProblem} PaperProblem */
+/** @typedef {import("./bindings/PendingDossier").PendingDossier} PendingDossier */
+/** @typedef {import("./bindings/CounterDestination").CounterDestination} CounterDestination */
+/** @typedef {import("./bindings/CounterSaved").CounterSaved} CounterSaved */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -440,3 +449,62 @@ export const posterTexts = (communeId, settings) => call("poster_texts", { commu
  * @returns {Promise<LogoInfo | null>}
  */
 export const posterLogoSet = (communeId, logo) => call("poster_logo_set", { communeId, logo });
+
+/**
+ * The commune's families matching what the agent typed: names (accents and
+ * case ignored, the beginnings of words suffice), a dossier's reference or the
+ * family's code.
+ * @param {number} communeId
+ * @param {string} query
+ * @returns {Promise<FamilySummary[]>}
+ */
+export const familySearch = (communeId, query) => call("family_search", { communeId, query });
+
+/**
+ * Opens a family; the access is written to the journal.
+ * @param {number} id
+ * @returns {Promise<FamilyView>}
+ */
+export const familyOpen = (id) => call("family_open", { id });
+
+/**
+ * Changes an open family (notes, opt-out, paper attestation, merge) and gives
+ * it back as it now is.
+ * @param {number} id
+ * @param {FamilyChange} change
+ * @returns {Promise<FamilyView>}
+ */
+export const familyChange = (id, change) => call("family_change", { id, change });
+
+/**
+ * Every problem of a paper attestation, one per field, in French.
+ * @param {PaperAttestation} paper
+ * @returns {Promise<PaperProblem[]>}
+ */
+export const familyPaperCheck = (paper) => call("family_paper_check", { paper });
+
+/**
+ * The dossiers whose family is doubtful, with their candidate families.
+ * @param {number} communeId
+ * @returns {Promise<PendingDossier[]>}
+ */
+export const familiesPending = (communeId) => call("families_pending", { communeId });
+
+/**
+ * "Rattacher à…" a family, or "Créer une nouvelle famille" (null).
+ * @param {number} dossierId
+ * @param {number | null} familyId
+ * @returns {Promise<number>} the family's id
+ */
+export const familySettle = (dossierId, familyId) => call("family_settle", { dossierId, familyId });
+
+/**
+ * "Enregistrer dans le dossier famille": the counter card into the family file.
+ * @param {number} communeId
+ * @param {IdentityInput} identite the identity typed at the counter
+ * @param {CounterResult} result the card the lookup gave
+ * @param {CounterDestination} destination
+ * @returns {Promise<CounterSaved>}
+ */
+export const familySaveCounter = (communeId, identite, result, destination) =>
+  call("family_save_counter", { communeId, identite, result, destination });

@@ -10,6 +10,8 @@ use crate::agents::{self, Agent, NewAgent};
 use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
+use crate::families::view::{self as families_view, CounterSaved, FamilyChange, FamilyView};
+use crate::families::{self, FamilySummary, PaperAttestation, PaperProblem};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
 use crate::journal;
 use crate::poster::settings::{LogoInfo, PosterSettings};
@@ -75,6 +77,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         poster_qr_save,
         poster_texts,
         poster_logo_set,
+        family_search,
+        family_open,
+        family_change,
+        family_paper_check,
+        families_pending,
+        family_settle,
+        family_save_counter,
     ]
 }
 
@@ -832,6 +841,132 @@ async fn poster_logo_set(
     let run = || {
         shell.agent(now)?;
         studio::set_logo(&*shell.store()?, commune_id, logo.as_deref(), now)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The family file (`families/`). Searching and the lists show names only; opening a family is
+// the access the journal records, in the domain's transaction. New families draw their code
+// from the thread's generator, seeded by the operating system.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn family_search(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    query: String,
+) -> Reply<Vec<FamilySummary>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| families::search(conn, commune_id, &query))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn family_open(shell: State<'_, Shell>, id: i64) -> Reply<FamilyView> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        shell
+            .store()?
+            .write(|tx| families_view::open(tx, id, &agent.name, now))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn family_change(
+    shell: State<'_, Shell>,
+    id: i64,
+    change: FamilyChange,
+) -> Reply<FamilyView> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+        shell
+            .store()?
+            .write(|tx| families_view::change(tx, id, &change, &agent.name, today, now))
+    };
+    run().map_err(ipc)
+}
+
+/// Pure validation, so that the form shows every field's message at once.
+#[tauri::command]
+async fn family_paper_check(
+    shell: State<'_, Shell>,
+    paper: PaperAttestation,
+) -> Reply<Vec<PaperProblem>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    Ok(families::paper_problems(&paper, today))
+}
+
+#[tauri::command]
+async fn families_pending(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+) -> Reply<Vec<families_view::PendingDossier>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| families_view::pending(conn, commune_id))
+    };
+    run().map_err(ipc)
+}
+
+/// "Rattacher à…" (`family_id`) or "Créer une nouvelle famille" (none): the family's id.
+#[tauri::command]
+async fn family_settle(
+    shell: State<'_, Shell>,
+    dossier_id: i64,
+    family_id: Option<i64>,
+) -> Reply<i64> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        shell.store()?.write(|tx| {
+            families_view::settle(
+                tx,
+                dossier_id,
+                family_id,
+                &agent.name,
+                now,
+                &mut rand::rng(),
+            )
+        })
+    };
+    run().map_err(ipc)
+}
+
+/// "Enregistrer dans le dossier famille" on the counter card: the identity typed and the card
+/// the lookup gave, sent back as they are.
+#[tauri::command]
+async fn family_save_counter(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    identite: crate::particulier::identity::IdentityInput,
+    result: crate::particulier::counter::CounterResult,
+    destination: families::Destination,
+) -> Reply<CounterSaved> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+        let record = families::CounterRecord {
+            commune_id,
+            identity: &identite,
+            result: &result,
+            destination,
+        };
+        shell.store()?.write(|tx| {
+            families_view::record_counter(tx, &record, &agent.name, today, now, &mut rand::rng())
+        })
     };
     run().map_err(ipc)
 }

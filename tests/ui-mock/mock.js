@@ -486,6 +486,157 @@
     },
   });
 
+  // The family file: two families, one doubtful dossier waiting for an agent.
+  const member = (id, role, nom, prenoms, naissance, sexe, pivot = false, extra = {}) => ({
+    id, role, nom_naissance: nom, nom_usage: null, prenoms, sexe,
+    naissance: { annee: naissance[0], mois: naissance[1] ?? null, jour: naissance[2] ?? null },
+    pays_naissance: pivot ? "99100" : null, commune_naissance: pivot ? "04107" : null,
+    commune_naissance_nom: null, departement_naissance: null, pivot, ...extra,
+  });
+  const qf = (id, valeur, annee, mois, source, source_label, daysAgo, agent, fournisseur = "CNAF") => ({
+    id, valeur, annee, mois, fournisseur, source, source_label,
+    recorded_at: new Date(Date.now() - daysAgo * 86_400_000).toISOString(), agent,
+  });
+  db.families = [
+    {
+      id: 7, commune_id: 1, external_id: "4k9m2x7qb3vt8r1n6p0s5w2hzc", created_at: "2026-03-02T09:14:00Z", created_by: "système",
+      notes: "Préfère être appelée après 17 h.", opt_out: null,
+      members: [
+        member(71, "allocataire", "LEFÈVRE", "Élodie Cécile", [1988, 3, 14], "F", true),
+        member(72, "allocataire", "LEFÈVRE", "Marc", [1985, 11], "M"),
+        member(73, "enfant", "LEFÈVRE", "Lucas", [2017, 5, 2], "M"),
+        member(74, "enfant", "LEFÈVRE", "Jade", [2020, 9, 21], "F"),
+      ],
+      history: [
+        qf(3, 642, 2026, 10, { type: "dossier_hubee", dossier_id: 41 }, "Dossier Hubee", 0, "système"),
+        qf(2, null, 2026, 6, { type: "guichet" }, "Guichet", 140, "Paul Durand"),
+        qf(1, 598, 2026, 3, { type: "attestation_papier", document: "attestation_paiement" }, "Attestation papier (attestation de paiement)", 230, "Claire Martin", "MSA"),
+      ],
+      dossiers: [
+        { id: 41, reference: "R417XK2P9QZB4", received_at: new Date(Date.now() - 12 * 60_000).toISOString(), statut: "nouveau", how: "par l'identité, automatiquement" },
+        { id: 37, reference: "R377XK2P9QZB4", received_at: "2026-03-02T09:14:00Z", statut: "refuse", how: "à la création de la famille" },
+      ],
+    },
+    {
+      id: 8, commune_id: 1, external_id: "8d2f6h1k9m3q7t5v0x4z2b6c8e", created_at: "2026-09-12T14:40:00Z", created_by: "Paul Durand",
+      notes: "", opt_out: { requested_on: "2026-10-03", channel: "courrier", recorded_at: "2026-10-05T08:30:00Z", recorded_by: "Claire Martin" },
+      members: [
+        member(81, "allocataire", "DA SILVA", "Inès", [1991, 7, 30], "F", true),
+        member(82, "enfant", "DA SILVA", "Noah", [2019], "M"),
+      ],
+      history: [qf(4, 431, 2026, 9, { type: "guichet" }, "Guichet", 70, "Paul Durand")],
+      dossiers: [],
+    },
+  ];
+  db.pendingFamilies = [
+    {
+      dossier_id: 40, reference: "R407XK2P9QZB4", received_at: new Date(Date.now() - 45 * 60_000).toISOString(),
+      applicant: "LEFÈVRE Élodie", candidates: [{ family: null, score: 72 }],
+    },
+  ];
+  const familySummary = (f) => ({
+    id: f.id, external_id: f.external_id,
+    names: f.members.map((m) => `${m.nom_naissance} ${m.prenoms}`).join(", "),
+  });
+  const familyById = (id) => db.families.find((f) => f.id === id);
+  const paperProblems = (paper) => {
+    const problems = [];
+    if (paper.valeur === null) problems.push({ field: "valeur", message: "Quotient familial : indiquez le montant écrit sur l'attestation, en euros." });
+    else if (paper.valeur < 1 || paper.valeur > 99999) problems.push({ field: "valeur", message: `Quotient familial « ${paper.valeur} » : le montant doit être compris entre 1 et 99999 euros.` });
+    if (paper.annee === null || paper.mois === null) problems.push({ field: "periode", message: "Période : indiquez le mois et l'année du quotient familial écrits sur l'attestation." });
+    if (!["CNAF", "MSA"].includes(paper.fournisseur)) problems.push({ field: "fournisseur", message: "Organisme : choisissez la CAF (CNAF) ou la MSA, comme sur l'attestation." });
+    if (paper.document === null) problems.push({ field: "document", message: "Type de document : choisissez l'attestation de quotient familial, l'attestation de paiement ou la notification de droits." });
+    return problems;
+  };
+  const documentWords = { attestation_quotient_familial: "attestation de quotient familial", attestation_paiement: "attestation de paiement", notification_droits: "notification de droits" };
+  let nextFamilyRow = 100;
+  Object.assign(commands, {
+    family_search: ({ query }) => {
+      const words = fold(query).split(/\s+/).filter(Boolean);
+      if (words.length === 0) return [];
+      return db.families
+        .filter((f) => f.external_id === query.trim() || f.dossiers.some((d) => d.reference === query.trim().toUpperCase())
+          || words.every((w) => f.members.some((m) => fold(`${m.nom_naissance} ${m.prenoms}`).split(/[^a-z0-9]+/).some((part) => part.startsWith(w)))))
+        .map(familySummary);
+    },
+    family_open: ({ id }) => {
+      const family = familyById(id);
+      if (!family) return fail("not_found", "Cette famille n'existe pas.");
+      journalRow(db.agent.name, "famille_consultee", { reference: `famille ${family.external_id}`, commune_id: 1, commune_name: "Majastres" });
+      return structuredClone(family);
+    },
+    family_paper_check: ({ paper }) => paperProblems(paper),
+    family_change: ({ id, change }) => {
+      const family = familyById(id);
+      if (!family) return fail("not_found", "Cette famille n'existe pas.");
+      if (change.type === "notes") family.notes = change.notes.trim();
+      if (change.type === "resume") family.opt_out = null;
+      if (change.type === "opt_out") {
+        if (!change.requested_on) return fail("validation", "Date de la demande : indiquez le jour où la famille a demandé l'arrêt de l'actualisation.");
+        if (!change.channel) return fail("validation", "Moyen utilisé : choisissez comment la famille a fait sa demande (courriel, courrier, guichet ou téléphone).");
+        family.opt_out = { requested_on: change.requested_on, channel: change.channel, recorded_at: now(), recorded_by: db.agent.name };
+      }
+      if (change.type === "paper") {
+        const problems = paperProblems(change.paper);
+        if (problems.length > 0) return fail("validation", problems[0].message);
+        const p = change.paper;
+        family.history.unshift(qf(nextFamilyRow++, p.valeur, p.annee, p.mois, { type: "attestation_papier", document: p.document }, `Attestation papier (${documentWords[p.document]})`, 0, db.agent.name, p.fournisseur));
+        family.history.sort((a, b) => b.annee - a.annee || b.mois - a.mois);
+      }
+      if (change.type === "merge_with") {
+        const other = familyById(change.absorbed);
+        if (!other || other.id === family.id) return fail("validation", "Fusion : choisissez deux familles différentes.");
+        family.members.push(...other.members.map((m) => ({ ...m, pivot: false })));
+        family.history.push(...other.history);
+        family.history.sort((a, b) => b.annee - a.annee || b.mois - a.mois);
+        family.dossiers.push(...other.dossiers);
+        db.families = db.families.filter((f) => f.id !== other.id);
+      }
+      return structuredClone(family);
+    },
+    families_pending: () => db.pendingFamilies.map((p) => ({ ...p, candidates: p.candidates.map((c) => ({ family: familySummary(db.families[0]), score: c.score })) })),
+    family_settle: ({ dossierId, familyId }) => {
+      db.pendingFamilies = db.pendingFamilies.filter((p) => p.dossier_id !== dossierId);
+      return familyId ?? 99;
+    },
+    family_save_counter: ({ destination }) => {
+      const family = destination.type === "family" ? familyById(destination.family_id) : null;
+      if (destination.type === "reconcile") {
+        return { outcome: { type: "pending", candidates: [{ family_id: 7, score: 70 }] }, family: null, candidates: [{ family: familySummary(db.families[0]), score: 70 }] };
+      }
+      if (family) return { outcome: { type: "attached", family_id: family.id }, family: familySummary(family), candidates: [] };
+      return { outcome: { type: "created", family_id: 99 }, family: { id: 99, external_id: "0a1b2c3d4e5f6g7h8j9k0m1n2p", names: "LEFEBVRE ALEXIS" }, candidates: [] };
+    },
+  });
+
+  // ?view=familles&family=7 searches for the family and opens it, to look at
+  // the family file without clicking; &paper=errors also sends an empty paper
+  // attestation, to see the per-field messages.
+  if (params.get("family")) {
+    const until = (test, then) => {
+      const timer = setInterval(() => {
+        const found = test();
+        if (found) {
+          clearInterval(timer);
+          then(found);
+        }
+      }, 50);
+    };
+    until(() => document.getElementById("families-search"), (input) => {
+      input.value = params.get("search") || "lef";
+      input.dispatchEvent(new Event("input"));
+      until(() => document.querySelector(`#families-results [data-family-id="${params.get("family")}"]`), (button) => {
+        button.click();
+        if (params.get("paper") === "errors") {
+          until(() => document.getElementById("family-paper-submit"), (submit) => {
+            submit.click();
+            until(() => document.getElementById("family-paper-valeur-error")?.textContent, () => document.getElementById("family-paper-heading").scrollIntoView());
+          });
+        }
+      });
+    });
+  }
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
     event: {

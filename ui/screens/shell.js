@@ -8,7 +8,7 @@ import { ROLE_LABELS } from "../format.js";
 import { renderSettings } from "../settings/settings.js";
 import { renderJournal } from "./journal.js";
 import { renderPoster } from "./poster.js";
-import { PLACEHOLDER_VIEWS, renderPlaceholder } from "../views.js";
+import { renderFamilies } from "./families.js";
 import { renderInbox } from "./inbox.js";
 import { renderCounter } from "./counter.js";
 import { watchSync } from "../sync.js";
@@ -30,6 +30,7 @@ import { watchSync } from "../sync.js";
  * @property {() => Promise<void>} reloadCommunes Reloads the communes after a change, for the header too.
  * @property {() => void} refreshBadge Recounts the dossiers no agent has opened, for the menu.
  * @property {() => void} refreshTokenBanners Asks again for the API Particulier token warnings.
+ * @property {(name: ViewName) => void} navigate Shows another view, as its menu link does.
  */
 
 /**
@@ -204,6 +205,7 @@ export function renderShell(status, app) {
     reloadCommunes,
     refreshBadge,
     refreshTokenBanners,
+    navigate: (name) => navigate(name),
   };
 
   function refreshBadge() {
@@ -299,7 +301,7 @@ export function renderShell(status, app) {
         ? renderJournal(main, context)
       : name === "affiche"
         ? renderPoster(main, context)
-        : renderPlaceholder(main, PLACEHOLDER_VIEWS[name], context);
+        : renderFamilies(main, context);
     if (moveFocus) {
       focusHeading(heading);
     }
