@@ -3,7 +3,9 @@
 //! The form adds two things to a lookup: the tick "pièce d'identité vérifiée", without which
 //! no call is made (the CGU allow a lookup only for the person at the counter, identity
 //! checked), and a result shaped for a card rather than the raw blocks the CLI prints. The
-//! identity typed is never stored: only the journal rows of [`super::lookup`] remain.
+//! identity typed is not stored by the lookup (only the journal rows of [`super::lookup`]
+//! remain); the window sends it back with the card only when the agent saves the card in the
+//! family file (`families::view::record_counter`), hence `Deserialize` on the card's types.
 
 use jiff::civil::Date;
 use jiff::Timestamp;

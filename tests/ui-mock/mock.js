@@ -637,6 +637,45 @@
     });
   }
 
+  // ?view=recherche&counter=family fills the counter form, looks the family
+  // up and asks to save the card in the family file (the mock then offers a
+  // choice of families).
+  if (params.get("counter") === "family") {
+    const until = (test, then) => {
+      const timer = setInterval(() => {
+        const found = test();
+        if (found) {
+          clearInterval(timer);
+          then(found);
+        }
+      }, 50);
+    };
+    const type = (id, value) => {
+      const input = document.getElementById(id);
+      input.value = value;
+      input.dispatchEvent(new Event("input"));
+    };
+    until(() => document.getElementById("counter-form"), () => {
+      type("counter-nom-naissance", "LEFEBVRE");
+      type("counter-prenom-1", "Alexis");
+      document.getElementById("counter-sexe-F").click();
+      type("counter-annee", "1982");
+      type("counter-commune", "saint");
+      until(() => document.querySelector('#counter-commune-suggestions [data-key="42218"]'), (option) => {
+        option.click();
+        document.getElementById("counter-motif").selectedIndex = 1;
+        document.getElementById("counter-piece").click();
+        document.getElementById("counter-submit").click();
+        until(() => document.getElementById("counter-save-family"), (save) => {
+          save.click();
+          if (params.get("choose") === "new") {
+            until(() => document.getElementById("counter-family-new"), (fresh) => fresh.click());
+          }
+        });
+      });
+    });
+  }
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
     event: {

@@ -1,20 +1,25 @@
 // Recherche QF: the counter lookup. The agent types the allocataire's identity
 // as written on the ID document the family shows, picks the birth place, says
 // why the QF is consulted, ticks that the ID was checked, and gets the QF card.
-// Every call is journaled by the backend; the identity typed here is never
-// stored.
+// Every call is journaled by the backend; the identity typed here is stored
+// only when the agent saves the card in the family file ("Enregistrer dans le
+// dossier famille").
 
-import { birthCommunes, birthCountries, counterLookup } from "../api.js";
+import { birthCommunes, birthCountries, counterLookup, familySaveCounter } from "../api.js";
 import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, focusHeading, h, once, radioGroup, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { formatMonth, formatQuotient } from "../format.js";
 import { picker } from "../picker.js";
+import { openFamilyNext } from "./families.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
 /** @typedef {import("../bindings/CounterResult").CounterResult} CounterResult */
 /** @typedef {import("../bindings/CounterPerson").CounterPerson} CounterPerson */
 /** @typedef {import("../bindings/CommuneOfBirth").CommuneOfBirth} CommuneOfBirth */
 /** @typedef {import("../bindings/CountryOfBirth").CountryOfBirth} CountryOfBirth */
+/** @typedef {import("../bindings/IdentityInput").IdentityInput} IdentityInput */
+/** @typedef {import("../bindings/CounterDestination").CounterDestination} CounterDestination */
+/** @typedef {import("../bindings/FamilySummary").FamilySummary} FamilySummary */
 
 /** Why a QF is consulted; the journal keeps the words chosen. */
 const MOTIFS = [
@@ -256,6 +261,18 @@ export function renderCounter(main, context) {
       const date = [annee.value.trim(), mois.value.trim().padStart(2, "0"), jour.value.trim().padStart(2, "0")];
       const dateText = date[0] === "" ? null : date[1] === "00" ? date[0] : date[2] === "00" ? `${date[0]}-${date[1]}` : date.join("-");
       const [periodYear, periodMonth] = period.value === "" ? [null, null] : period.value.split("-").map(Number);
+      /** @type {IdentityInput} */
+      const identite = {
+        nom_naissance: nomNaissance.input.value,
+        nom_usage: nomUsage.input.value.trim() === "" ? null : nomUsage.input.value,
+        prenoms: prenoms.map((input) => input.value).filter((text) => text.trim() !== ""),
+        sexe: sexe.value(),
+        date_naissance: dateText,
+        pays_naissance: place === "etranger" ? (country?.cog ?? "") : "99100",
+        commune_naissance: place === "france" ? (commune?.cog ?? null) : null,
+        commune_naissance_nom: place === "introuvable" ? lostName.input.value : null,
+        departement_naissance: place === "introuvable" ? lostDepartement.input.value : null,
+      };
       try {
         const found = await counterLookup({
           commune_id: /** @type {number} */ (context.currentCommune()?.id),
@@ -263,19 +280,9 @@ export function renderCounter(main, context) {
           piece_verifiee: piece.checked,
           annee: periodYear,
           mois: periodMonth,
-          identite: {
-            nom_naissance: nomNaissance.input.value,
-            nom_usage: nomUsage.input.value.trim() === "" ? null : nomUsage.input.value,
-            prenoms: prenoms.map((input) => input.value).filter((text) => text.trim() !== ""),
-            sexe: sexe.value(),
-            date_naissance: dateText,
-            pays_naissance: place === "etranger" ? (country?.cog ?? "") : "99100",
-            commune_naissance: place === "france" ? (commune?.cog ?? null) : null,
-            commune_naissance_nom: place === "introuvable" ? lostName.input.value : null,
-            departement_naissance: place === "introuvable" ? lostDepartement.input.value : null,
-          },
+          identite,
         });
-        showResult(found);
+        showResult(found, identite);
       } catch (reason) {
         result.hidden = true;
         clearRegion(announcer);
@@ -284,8 +291,11 @@ export function renderCounter(main, context) {
     });
   });
 
-  /** @param {CounterResult} found */
-  function showResult(found) {
+  /**
+   * @param {CounterResult} found
+   * @param {IdentityInput} identite the identity the card was found with
+   */
+  function showResult(found, identite) {
     const q = found.quotient;
     const title = h("h2", { id: "counter-result-heading", tabindex: "-1" }, "Quotient familial trouvé");
     const value = q === null
@@ -315,17 +325,96 @@ export function renderCounter(main, context) {
           ]
         : []),
       found.request_id ? h("p", { class: "note" }, `Identifiant de la réponse (pour le support) : ${found.request_id}`) : "",
-      h("div", { class: "actions" },
-        // The family file comes with its own issue; the button already sits
-        // where the agent will find it, and says why it cannot be used yet.
-        h("button", { type: "button", class: "button", id: "counter-save-family", disabled: true, "aria-describedby": "counter-save-family-hint" }, "Enregistrer dans le dossier famille"),
-        h("p", { class: "hint", id: "counter-save-family-hint" }, "Les dossiers famille arrivent avec la prochaine version de Guichet QF : en attendant, reportez le quotient familial sur la fiche d'inscription.")),
+      familyBlock(found, identite),
     );
     result.hidden = false;
     // Focus moves to the card for keyboard users; the status region reads the
     // essential out for screen readers, whatever they were reading.
     announce(announcer, q === null || q.valeur === null ? `Réponse reçue : ${value}` : `Quotient familial trouvé : ${value}, ${formatMonth(q.annee, q.mois)}.`);
     focusHeading(title);
+  }
+
+  /**
+   * "Enregistrer dans le dossier famille": the card goes into the family the
+   * backend recognises; when it is not sure, the agent chooses between the
+   * close families and a new one.
+   * @param {CounterResult} found
+   * @param {IdentityInput} identite
+   */
+  function familyBlock(found, identite) {
+    const save = h("button", { type: "button", class: "button", id: "counter-save-family", "aria-describedby": "counter-save-family-hint" }, "Enregistrer dans le dossier famille");
+    const status = statusRegion("counter-family-status");
+    const problem = alertRegion("counter-family-error");
+    const choices = h("div", { id: "counter-family-choices" });
+    const hint = h("p", { class: "hint", id: "counter-save-family-hint" }, "Le quotient familial, la famille et l'identité saisie rejoignent le dossier de la famille, pour l'historique et l'actualisation automatique.");
+    const communeId = /** @type {number} */ (context.currentCommune()?.id);
+
+    /**
+     * @param {HTMLElement} button
+     * @param {CounterDestination} destination
+     */
+    function send(button, destination) {
+      once(button, async () => {
+        clearRegion(problem);
+        try {
+          const saved = await familySaveCounter(communeId, identite, found, destination);
+          if (saved.family) {
+            done(saved.family, saved.outcome.type === "created");
+          } else {
+            choose(saved.candidates.map((c) => c.family));
+          }
+        } catch (reason) {
+          report(reason, problem);
+        }
+      });
+    }
+
+    /**
+     * @param {FamilySummary} family
+     * @param {boolean} created
+     */
+    function done(family, created) {
+      save.hidden = true;
+      hint.hidden = true;
+      const open = h("button", { type: "button", class: "link-button", id: "counter-family-open", "data-family-id": String(family.id) }, "Ouvrir le dossier de la famille");
+      open.addEventListener("click", () => {
+        openFamilyNext(family.id);
+        context.navigate("familles");
+      });
+      choices.replaceChildren(h("p", {}, open));
+      announce(status, created
+        ? `Enregistré : une nouvelle famille a été créée (${family.names}).`
+        : `Enregistré dans la famille ${family.names}.`);
+      open.focus();
+    }
+
+    /** @param {FamilySummary[]} families */
+    function choose(families) {
+      // The choice replaces the button, so that it is the only way on.
+      save.hidden = true;
+      const title = h("h3", { id: "counter-family-choose", tabindex: "-1" }, "À quelle famille ajouter ce résultat ?");
+      const fresh = h("button", { type: "button", class: "button secondary", id: "counter-family-new" }, "Nouvelle famille");
+      fresh.addEventListener("click", () => send(fresh, { type: "new" }));
+      choices.replaceChildren(
+        title,
+        h("p", { class: "hint" }, "Une ou plusieurs familles déjà connues ressemblent à cette famille sans que ce soit certain. Vérifiez les noms et les dates de naissance."),
+        h("ul", { class: "family-results" }, families.map((family) => {
+          const add = h("button", { type: "button", class: "button small", "data-counter-family-id": String(family.id) }, "Ajouter à la famille ", family.names);
+          add.addEventListener("click", () => send(add, { type: "family", family_id: family.id }));
+          return h("li", {}, add, h("span", { class: "family-code" }, " — code ", h("span", { class: "mono" }, family.external_id)));
+        })),
+        h("div", { class: "actions" }, fresh),
+      );
+      focusHeading(title);
+    }
+
+    save.addEventListener("click", () => send(save, { type: "reconcile" }));
+    return h("div", { class: "counter-family", id: "counter-family" },
+      h("div", { class: "actions" }, save),
+      hint,
+      status,
+      problem,
+      choices);
   }
 
   const announcer = statusRegion("counter-announce");
