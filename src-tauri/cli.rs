@@ -75,6 +75,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lister les familles du fichier des familles : membres et dernier quotient familial
+    /// (mois, organisme, source) ; la liste est inscrite au journal des accès comme un export
+    Familles {
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Sortie JSON (pour les scripts)
+        #[arg(long)]
+        json: bool,
+    },
     /// Clore un dossier sur Hubee : traité ou refusé (définitif)
     Dossier {
         #[command(subcommand)]
@@ -530,6 +540,7 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Sync { commune } => sync(launch, commune.as_deref(), now),
         Command::Lookup(args) => lookup_command(launch, &args, now),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
+        Command::Familles { commune, json } => list_families(launch, commune.as_deref(), json, now),
         Command::Dossier { action } => decide(launch, action, now),
         Command::Journal { action } => journal_command(launch, action, now),
         Command::Poster {
@@ -1220,6 +1231,63 @@ fn list_dossiers(launch: &Launch, siret: Option<&str>, json: bool, now: Timestam
             d.prenoms.as_deref().unwrap_or(""),
             qf,
             d.received_at
+        );
+    }
+    Ok(())
+}
+
+/// `guichet-qf familles`: one line per family (id, code, members, last QF), or JSON.
+fn list_families(launch: &Launch, siret: Option<&str>, json: bool, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let list = store.write(|tx| {
+        crate::families::view::export(tx, commune.id, journal::AGENT_COMMAND_LINE, now)
+    })?;
+    if json {
+        return print_json(&list);
+    }
+    if list.is_empty() {
+        println!("Aucune famille enregistrée pour {}.", commune.name);
+    }
+    for family in list {
+        let members = family
+            .members
+            .iter()
+            .map(|m| {
+                let role = match m.role {
+                    crate::families::Role::Allocataire => "allocataire",
+                    crate::families::Role::Enfant => "enfant",
+                };
+                let pivot = if m.pivot {
+                    ", identité de référence"
+                } else {
+                    ""
+                };
+                format!("{} {} ({role}{pivot})", m.nom_naissance, m.prenoms)
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let qf = match &family.last_qf {
+            Some(qf) => format!(
+                "QF {} — {:02}/{} — {} — {}",
+                qf.valeur
+                    .map(|v| format!("{v} €"))
+                    .unwrap_or_else(|| "ressources non connues".into()),
+                qf.mois,
+                qf.annee,
+                qf.fournisseur,
+                qf.source_label
+            ),
+            None => "aucun QF enregistré".to_string(),
+        };
+        let refresh = if family.opt_out {
+            "\tactualisation refusée"
+        } else {
+            ""
+        };
+        println!(
+            "{}\t{}\t{}\t{}{}",
+            family.id, family.external_id, members, qf, refresh
         );
     }
     Ok(())

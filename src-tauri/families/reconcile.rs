@@ -483,8 +483,9 @@ pub fn pending(conn: &Connection, commune_id: i64) -> Result<Vec<(i64, Vec<Candi
     Ok(waiting)
 }
 
-/// The agent name of what the software does by itself (the sync engine's reconciliation).
-pub const SYSTEM_AGENT: &str = "système";
+/// The agent name of what the software does by itself (the sync engine's reconciliation), the
+/// journal's own word for it.
+pub const SYSTEM_AGENT: &str = crate::journal::AGENT_SYSTEM;
 
 /// The commune's committed dossiers that reconciliation has not seen yet: read in full (not
 /// "incomplet" nor "à vérifier"), neither attached to a family nor waiting for an agent. They

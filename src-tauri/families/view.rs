@@ -368,6 +368,23 @@ pub struct FamilyListing {
     pub opt_out: bool,
 }
 
+/// Every family of the commune, oldest first, with its members and last QF, for the command
+/// line: the list leaves the application, so it is journaled as an export (the number of
+/// families, never a name) in the caller's transaction.
+pub fn export(
+    tx: &Transaction<'_>,
+    commune_id: i64,
+    agent: &str,
+    now: Timestamp,
+) -> Result<Vec<FamilyListing>> {
+    let list = list_for_export(tx, commune_id)?;
+    let mut entry = journal::Entry::new(now, agent, journal::Action::Export);
+    entry.commune_id = Some(commune_id);
+    entry.detail = Some(format!("Liste des familles : {} famille(s)", list.len()));
+    journal::append(tx, &entry)?;
+    Ok(list)
+}
+
 /// Every family of the commune, oldest first, with its members and last QF.
 pub fn list_for_export(conn: &Connection, commune_id: i64) -> Result<Vec<FamilyListing>> {
     let mut statement =
