@@ -1285,3 +1285,160 @@ async fn the_affiche_screen_previews_saves_a_poster_whose_qr_decodes_and_journal
 
     client.close().await.expect("closing the WebDriver session");
 }
+
+/// The first word of `text` as an agent types it on the test's X keymap: lower case, accents
+/// dropped, letters only ("Élodie-Anne" gives "elodie").
+fn typed_word(text: &str) -> String {
+    text.split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_lowercase()
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'î' | 'ï' => 'i',
+            'ô' | 'ö' => 'o',
+            'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            other => other,
+        })
+        .take_while(|c| c.is_ascii_alphabetic())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card_joins_the_file() {
+    // A fictitious family every 4 seconds instead of every minute.
+    let Some((_driver, client)) =
+        start_app_with("family file", &[("GUICHET_QF_DEMO_ARRIVAL_SECONDS", "4")]).await
+    else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+
+    // The waiting dossiers are pulled, then a new one arrives and is pulled by the poller.
+    element(&client, "#inbox-search").await;
+    let first = wait_inbox(&client, 5, UI_TIMEOUT).await;
+    let later = wait_inbox(&client, first.len() + 1, Duration::from_secs(60)).await;
+    let arrived = later
+        .iter()
+        .find(|id| !first.contains(id))
+        .expect("a dossier that arrived after the first relevé")
+        .clone();
+    let reference = wait_text(
+        &client,
+        &format!("#dossier-row-{arrived} td.mono"),
+        "the dossier's reference",
+        |t| t.trim().len() == 13,
+    )
+    .await
+    .trim()
+    .to_string();
+    click(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{arrived}\"]"),
+    )
+    .await;
+    let qf = wait_text(&client, "#dossier-qf", "the dossier's QF", |t| {
+        t.contains('€')
+    })
+    .await;
+    let title = element(&client, "#dossier-title")
+        .await
+        .text()
+        .await
+        .expect("the dossier's title");
+    let name = title.trim_start_matches("Dossier de ").to_string();
+
+    // Familles: the family is found by its name typed without accents, then by the dossier's
+    // reference, which leads to it alone.
+    click(&client, "#nav-familles").await;
+    let nom = typed_word(&name);
+    assert!(!nom.is_empty(), "{name:?}");
+    fill(&client, "#families-search", &nom).await;
+    wait_text(&client, "#families-count", "the families found", |t| {
+        t.contains("trouvée")
+    })
+    .await;
+    fill(&client, "#families-search", &reference).await;
+    wait_text(&client, "#families-count", "one family", |t| {
+        t.contains("1 famille trouvée")
+    })
+    .await;
+    click(&client, "#families-results [data-family-id]").await;
+
+    // Its QF history holds the dossier's QF, from "Dossier Hubee", recorded by the system.
+    let history = wait_text(&client, "#family-history", "the dossier's QF", |t| {
+        t.contains("Dossier Hubee")
+    })
+    .await;
+    assert!(
+        without_spaces(&history).contains(&without_spaces(&qf)),
+        "{qf:?} not in {history:?}"
+    );
+    assert!(history.contains("système"), "{history:?}");
+    element(&client, "#family-history [data-source=\"dossier_hubee\"]").await;
+    element(&client, "#family-pivot").await;
+    let dossiers = wait_text(&client, "#family-dossiers", "the linked dossier", |t| {
+        t.contains(&reference)
+    })
+    .await;
+    assert!(dossiers.contains("Reçu le"), "{dossiers:?}");
+
+    // A paper attestation with missing fields: a French message next to each of them.
+    click(&client, "#family-paper-submit").await;
+    let valeur = wait_text(
+        &client,
+        "#family-paper-valeur-error",
+        "the amount's message",
+        |t| t.contains("indiquez le montant"),
+    )
+    .await;
+    assert!(valeur.starts_with("Quotient familial"), "{valeur:?}");
+    wait_text(
+        &client,
+        "#family-paper-document-error",
+        "the document's message",
+        |t| t.contains("Type de document"),
+    )
+    .await;
+
+    // Opening the family is in the access journal.
+    click(&client, "#nav-journal").await;
+    wait_text(&client, "#journal-table", "the family opened", |t| {
+        t.contains("Dossier famille consulté")
+    })
+    .await;
+
+    // At the counter, a staging family's card is saved in the family file.
+    click(&client, "#nav-recherche").await;
+    fill_counter_identity(&client, "LEFEBVRE", &["ALEXIS"], ("27", "12", "1982")).await;
+    submit_counter(&client, "Inscription à la cantine").await;
+    wait_text(&client, "#counter-result-qf", "the QF card", |t| {
+        without_spaces(t).contains("2550€")
+    })
+    .await;
+    click(&client, "#counter-save-family").await;
+    wait_text(&client, "#counter-family-status", "the confirmation", |t| {
+        t.contains("Enregistré")
+    })
+    .await;
+    click(&client, "#counter-family-open").await;
+    let history = wait_text(&client, "#family-history", "the counter's QF", |t| {
+        t.contains("Guichet")
+    })
+    .await;
+    assert!(without_spaces(&history).contains("2550€"), "{history:?}");
+    let title = wait_text(&client, "#family-title", "the family's name", |t| {
+        t.contains("LEFEBVRE")
+    })
+    .await;
+    assert!(
+        title.contains("ALEXIS") || title.contains("Alexis"),
+        "{title:?}"
+    );
+
+    client.close().await.expect("closing the WebDriver session");
+}
