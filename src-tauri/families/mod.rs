@@ -20,11 +20,13 @@
 //! Journal: writing a family is not an access in the sense of the access journal (R2: an API
 //! Particulier call, a dossier or family record viewed, an export, a print). The accesses that
 //! lead here are journaled where they happen (the counter lookup, the dossier opened); every
-//! row written here records its agent and time instead. Viewing a family will journal
-//! `FamilleConsultee` in the command that shows it.
+//! row written here records its agent and time instead. Viewing a family journals
+//! `FamilleConsultee` ([`view::open`], in the transaction that reads it), and the command line's
+//! list journals an export ([`view::export`]).
 //!
-//! Nothing here reads the clock or the environment: `now` (and `today` for validation) are
-//! arguments. Every function that writes takes the caller's transaction.
+//! Nothing here reads the clock, the environment or a random source of its own: `now` (and
+//! `today` for validation) and the random source of new `external_id`s are arguments. Every
+//! function that writes takes the caller's transaction.
 
 pub mod reconcile;
 pub mod search;

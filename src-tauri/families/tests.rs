@@ -869,6 +869,29 @@ fn changes_from_the_family_screen_give_the_family_back_or_a_french_error() {
         "{}",
         bad_day.message
     );
+    let not_a_date = apply(view::FamilyChange::OptOut {
+        requested_on: Some("le 3 septembre".into()),
+        channel: Some(Channel::Courriel),
+    })
+    .unwrap_err();
+    assert!(
+        not_a_date.message.contains("jj/mm/aaaa"),
+        "{}",
+        not_a_date.message
+    );
+    let future = apply(view::FamilyChange::OptOut {
+        requested_on: Some("16/09/2026".into()),
+        channel: Some(Channel::Courriel),
+    })
+    .unwrap_err();
+    assert!(future.message.contains("futur"), "{}", future.message);
+    // Typed the French way where the date field is plain text.
+    let typed = apply(view::FamilyChange::OptOut {
+        requested_on: Some("02/09/2026".into()),
+        channel: Some(Channel::Telephone),
+    })
+    .unwrap();
+    assert_eq!(typed.opt_out.unwrap().requested_on, date(2026, 9, 2));
     let no_channel = apply(view::FamilyChange::OptOut {
         requested_on: Some("2026-09-01".into()),
         channel: None,

@@ -222,11 +222,7 @@ pub fn change(
                          de l'actualisation.",
                     )
                 })?;
-            let on = requested_on.parse::<Date>().map_err(|_| {
-                Error::validation(format!(
-                    "Date de la demande « {requested_on} » : cette date n'existe pas."
-                ))
-            })?;
+            let on = request_day(requested_on)?;
             let channel = channel.ok_or_else(|| {
                 Error::validation(
                     "Moyen utilisé : choisissez comment la famille a fait sa demande (courriel, \
@@ -242,6 +238,34 @@ pub fn change(
         FamilyChange::MergeWith { absorbed } => merge(tx, family_id, *absorbed, agent, now)?,
     }
     view(tx, family_id)
+}
+
+/// The day a family asked, as the date field gives it (`AAAA-MM-JJ`) or as an agent types it
+/// where the field is plain text (`JJ/MM/AAAA`).
+fn request_day(text: &str) -> Result<Date> {
+    let parts: Vec<&str> = text.split(['/', '-', '.']).map(str::trim).collect();
+    let numbers: Option<Vec<i32>> = parts.iter().map(|p| p.parse::<i32>().ok()).collect();
+    let (year, month, day) = match (numbers.as_deref(), text.contains('/') || text.contains('.')) {
+        (Some(&[year, month, day]), false) => (year, month, day),
+        (Some(&[day, month, year]), true) => (year, month, day),
+        _ => {
+            return Err(Error::validation(format!(
+                "Date de la demande « {text} » : écrivez-la sous la forme jj/mm/aaaa."
+            )))
+        }
+    };
+    let in_range = |value: i32| i8::try_from(value).ok();
+    match (i16::try_from(year).ok(), in_range(month), in_range(day)) {
+        (Some(year), Some(month), Some(day)) if year >= 1900 => Date::new(year, month, day)
+            .map_err(|_| {
+                Error::validation(format!(
+                    "Date de la demande « {text} » : cette date n'existe pas."
+                ))
+            }),
+        _ => Err(Error::validation(format!(
+            "Date de la demande « {text} » : cette date n'existe pas."
+        ))),
+    }
 }
 
 /// A candidate family with what the agent needs to recognise it.

@@ -688,12 +688,15 @@ function paperSection(family, apply) {
         error.textContent = "";
       }
       const number = (/** @type {string} */ text) => (text.trim() === "" || !/^\d+$/.test(text.trim()) ? null : Number(text.trim()));
+      // "1 340 €" as printed on the attestation is read as 1340.
       const typed = valeur.value.trim();
+      const digits = typed.replace(/[\s\u00a0\u202f€]/g, "");
+      const notANumber = typed !== "" && !/^\d+$/.test(digits)
+        ? `Quotient familial « ${typed} » : écrivez un nombre entier d'euros, sans centimes (par exemple 845).`
+        : null;
       /** @type {PaperAttestation} */
       const paper = {
-        // Something typed that is not a number is sent as 0, so that the
-        // backend's message ("entre 1 et …") names the problem.
-        valeur: typed === "" ? null : (number(typed) ?? 0),
+        valeur: /^\d+$/.test(digits) ? Number(digits) : null,
         annee: number(annee.value),
         mois: mois.value === "" ? null : Number(mois.value),
         fournisseur: fournisseur.value,
@@ -701,6 +704,9 @@ function paperSection(family, apply) {
       };
       try {
         const problems = await familyPaperCheck(paper);
+        if (notANumber !== null) {
+          problems.splice(0, problems.length, { field: "valeur", message: notANumber }, ...problems.filter((p) => p.field !== "valeur"));
+        }
         if (problems.length > 0) {
           for (const problem of problems) {
             const where = form.querySelector(`#family-paper-${problem.field}-error`);
