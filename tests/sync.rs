@@ -1376,3 +1376,56 @@ async fn dossiers_stored_before_the_family_file_are_reconciled_at_the_next_pass(
         .unwrap()
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_family_file_that_fails_never_holds_back_the_dossier_or_its_acknowledgement() {
+    let setup = setup().await;
+    let seeded = seed(&setup, 73, 1);
+    let client = client(&setup);
+    // The family file refuses every new family, as a bug or a damaged table would.
+    setup
+        .store
+        .write(|tx| {
+            tx.execute_batch(
+                "CREATE TRIGGER no_family BEFORE INSERT ON families
+                 BEGIN SELECT RAISE(ABORT, 'family file broken'); END;",
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let summary = pass(&setup, &client).await.unwrap();
+    assert_eq!(summary.nouveaux, 1);
+    let dossier = stored(&setup, &seeded[0].case_id).unwrap();
+    assert!(
+        dossier.acknowledged_at.is_some(),
+        "acknowledged all the same"
+    );
+    assert_eq!(status_events(&setup, "SI_RECEIVED"), 1);
+    assert_eq!(
+        setup
+            .store
+            .read(|c| families::reconcile::unreconciled(c, setup.commune.id))
+            .unwrap(),
+        vec![dossier.id]
+    );
+
+    // Repaired, the next pass (with nothing new on Hubee) puts the dossier in its family.
+    setup
+        .store
+        .write(|tx| {
+            tx.execute_batch("DROP TRIGGER no_family;")?;
+            Ok(())
+        })
+        .unwrap();
+    pass(&setup, &client).await.unwrap();
+    assert!(setup
+        .store
+        .read(|c| families::reconcile::unreconciled(c, setup.commune.id))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        status_events(&setup, "SI_RECEIVED"),
+        1,
+        "never posted twice"
+    );
+}
