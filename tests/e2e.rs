@@ -1405,6 +1405,72 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
     )
     .await;
 
+    // The same attestation typed in full joins the history with its document type.
+    let year = jiff::Zoned::now().year().to_string();
+    fill(&client, "#family-paper-valeur", "1 234").await;
+    click(&client, "#family-paper-mois option[value=\"1\"]").await;
+    fill(&client, "#family-paper-annee", &year).await;
+    click(&client, "#family-paper-fournisseur option[value=\"MSA\"]").await;
+    click(
+        &client,
+        "#family-paper-document option[value=\"attestation_paiement\"]",
+    )
+    .await;
+    click(&client, "#family-paper-submit").await;
+    let history = wait_text(&client, "#family-history", "the paper attestation", |t| {
+        t.contains("Attestation papier (attestation de paiement)")
+    })
+    .await;
+    assert!(without_spaces(&history).contains("1234€"), "{history:?}");
+    element(
+        &client,
+        "#family-history [data-source=\"attestation_papier\"]",
+    )
+    .await;
+
+    // Notes, then the family's refusal of the automatic refresh, then its resumption.
+    fill(&client, "#family-notes", "Rappeler apres 17 h").await;
+    click(&client, "#family-notes-save").await;
+    wait_text(&client, "#families-status", "the notes saved", |t| {
+        t.contains("notes sont enregistrées")
+    })
+    .await;
+    click(&client, "#family-optout-channel option[value=\"courrier\"]").await;
+    // The date field's own widget differs between engines: its value is set as the picker
+    // would set it.
+    client
+        .execute(
+            "document.getElementById('family-optout-date').value = arguments[0]",
+            vec![json!(format!("{year}-01-05"))],
+        )
+        .await
+        .expect("setting the date");
+    click(&client, "#family-optout-submit").await;
+    let state = wait_text(&client, "#family-optout-state", "the refusal", |t| {
+        t.contains("a demandé l'arrêt")
+    })
+    .await;
+    assert!(
+        state.contains(&format!("05/01/{year}")) && state.contains("par courrier"),
+        "{state:?}"
+    );
+    assert!(state.contains("Agent de démonstration"), "{state:?}");
+    click(&client, "#family-resume").await;
+    wait_text(
+        &client,
+        "#family-optout-state",
+        "the refresh resumed",
+        |t| t.contains("actualisé automatiquement"),
+    )
+    .await;
+    let notes = element(&client, "#family-notes")
+        .await
+        .prop("value")
+        .await
+        .expect("the notes")
+        .unwrap_or_default();
+    assert_eq!(notes, "Rappeler apres 17 h");
+
     // Opening the family is in the access journal.
     click(&client, "#nav-journal").await;
     wait_text(&client, "#journal-table", "the family opened", |t| {
@@ -1439,6 +1505,27 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
         title.contains("ALEXIS") || title.contains("Alexis"),
         "{title:?}"
     );
+
+    // "Fusionner avec…": the demonstration family joins this one after a confirmation, with
+    // its history and its dossier.
+    fill(&client, "#family-merge-search", &reference).await;
+    click(&client, "#family-merge-find").await;
+    click(&client, "#family-merge-results [data-merge-family-id]").await;
+    let dialog = wait_text(&client, "dialog", "the confirmation", |t| {
+        t.contains("ne peut pas être annulée")
+    })
+    .await;
+    assert!(dialog.contains("Fusionner"), "{dialog:?}");
+    click(&client, "dialog [data-action=\"confirm\"]").await;
+    let history = wait_text(&client, "#family-history", "both histories", |t| {
+        t.contains("Dossier Hubee") && t.contains("Guichet")
+    })
+    .await;
+    assert!(history.contains("Attestation papier"), "{history:?}");
+    wait_text(&client, "#family-dossiers", "the merged dossier", |t| {
+        t.contains(&reference)
+    })
+    .await;
 
     client.close().await.expect("closing the WebDriver session");
 }
