@@ -124,6 +124,25 @@ enum Command {
         #[arg(long)]
         forcer: bool,
     },
+    /// Imprimer les lettres personnelles (un PDF, une page par famille) : chacune porte un QR
+    /// code propre à la famille, qui rattache son envoi à son dossier
+    #[command(alias = "letters")]
+    Lettres {
+        /// Fichier PDF à écrire
+        #[arg(long, value_name = "FICHIER.pdf")]
+        out: std::path::PathBuf,
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Numéro d'une famille (à répéter) ; sans lui, les familles sans QF depuis
+        /// --sans-qf-depuis
+        #[arg(long = "famille", value_name = "NUMÉRO")]
+        familles: Vec<i64>,
+        /// Les familles sans QF, ou dont le dernier QF est antérieur à ce mois (AAAA-MM) ; par
+        /// défaut, les douze derniers mois
+        #[arg(long, value_name = "AAAA-MM", conflicts_with = "familles")]
+        sans_qf_depuis: Option<String>,
+    },
     /// Écrire le QR code seul (PNG haute résolution ou SVG), pour le site et le bulletin
     Qr {
         /// Fichier à écrire : .png ou .svg
@@ -563,6 +582,19 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             poster(launch, format, &out, &cible, options, now)
         }
         Command::Qr { out, cible } => qr(launch, &out, &cible, now),
+        Command::Lettres {
+            out,
+            commune,
+            familles,
+            sans_qf_depuis,
+        } => letters(
+            launch,
+            &out,
+            commune.as_deref(),
+            familles,
+            sans_qf_depuis.as_deref(),
+            now,
+        ),
         Command::Textes {
             cible,
             services,
@@ -1637,6 +1669,67 @@ fn qr(launch: &Launch, out: &std::path::Path, target: &PosterTarget, now: Timest
         poster::form_url(&commune.siret)?
     );
     Ok(())
+}
+
+/// `guichet-qf lettres`: the mailing of the chosen families, or of those without a recent QF.
+fn letters(
+    launch: &Launch,
+    out: &std::path::Path,
+    siret: Option<&str>,
+    families: Vec<i64>,
+    since: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    use poster::mailing::{self, Selection};
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    let selection = if !families.is_empty() {
+        Selection::Families { ids: families }
+    } else {
+        let (annee, mois) = match since {
+            Some(text) => parse_month("--sans-qf-depuis", text)?,
+            None => {
+                let start = today
+                    .first_of_month()
+                    .saturating_sub(jiff::ToSpan::months(11));
+                (i32::from(start.year()), i32::from(start.month()))
+            }
+        };
+        Selection::WithoutQfSince { annee, mois }
+    };
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let printed = mailing::print_letters_to(
+        &store,
+        commune.id,
+        &selection,
+        out,
+        journal::AGENT_COMMAND_LINE,
+        now,
+        today,
+    )?;
+    println!(
+        "{} pour {} : « {} » ({} Ko).",
+        capitalised(&printed.what),
+        commune.name,
+        printed.path,
+        (printed.bytes as usize).div_ceil(1024),
+    );
+    Ok(())
+}
+
+/// A month typed as `AAAA-MM`.
+fn parse_month(option: &str, text: &str) -> Result<(i32, i32)> {
+    let parsed = text
+        .trim()
+        .split_once('-')
+        .and_then(|(year, month)| Some((year.parse::<i32>().ok()?, month.parse::<i32>().ok()?)))
+        .filter(|(year, month)| (1900..=9999).contains(year) && (1..=12).contains(month));
+    parsed.ok_or_else(|| {
+        Error::validation(format!(
+            "{option} attend un mois sous la forme AAAA-MM (par exemple 2026-01), pas « {} ».",
+            text.trim()
+        ))
+    })
 }
 
 fn capitalised(text: &str) -> String {

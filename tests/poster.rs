@@ -602,3 +602,119 @@ fn cli_textes_prints_the_kits_texts_with_the_communes_link() {
         "{text}"
     );
 }
+
+/// A family of the commune `commune` with one allocataire and, maybe, a QF of `month`.
+fn add_family(store: &guichet_qf::store::Store, nom: &str, month: Option<(i32, i32)>) -> i64 {
+    use guichet_qf::families::{self, NewMember, NewQf, Role, Source};
+    let now = jiff::Timestamp::from_second(1_795_000_000).unwrap();
+    store
+        .write(|tx| {
+            let commune = guichet_qf::communes::list(tx)?[0].id;
+            let id = families::create(tx, commune, "Paul", now, &mut rand::rng())?;
+            let member = NewMember {
+                role: Some(Role::Allocataire),
+                nom_naissance: nom.into(),
+                prenoms: "CAMILLE".into(),
+                ..NewMember::default()
+            };
+            families::add_member(tx, id, &member, true, now)?;
+            if let Some((annee, mois)) = month {
+                let qf = NewQf {
+                    valeur: Some(640),
+                    annee,
+                    mois,
+                    fournisseur: "CNAF".into(),
+                    source: Source::Guichet,
+                };
+                families::add_qf(tx, id, &qf, "Paul", now)?;
+            }
+            Ok(id)
+        })
+        .unwrap()
+}
+
+#[test]
+fn cli_lettres_prints_a_page_per_family_whose_qr_carries_its_own_code() {
+    let site = list_site(MAJASTRES_LISTED);
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("donnees");
+    let out = dir.path().join("lettres.pdf");
+    let out_arg = out.to_str().unwrap();
+    common::assert_ok(&cli(&data, &site.url, &common::ADD_MAJASTRES));
+    let store = guichet_qf::store::open(&data.join("guichet-qf.sqlite3")).unwrap();
+    let garcia = add_family(&store, "GARCIA", None);
+    let _recent = add_family(&store, "BLANC", Some((2026, 10)));
+    let old = add_family(&store, "ARNAUD", Some((2024, 9)));
+    let codes: Vec<String> = [old, garcia]
+        .iter()
+        .map(|id| {
+            store
+                .read(|c| guichet_qf::families::get(c, *id))
+                .unwrap()
+                .external_id
+        })
+        .collect();
+    drop(store);
+
+    let output = cli(
+        &data,
+        &site.url,
+        &["lettres", "--out", out_arg, "--sans-qf-depuis", "2026-01"],
+    );
+    common::assert_ok(&output);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("Lettres personnelles (2 familles) pour Majastres"),
+        "{stdout}"
+    );
+    let pdf = std::fs::read(&out).unwrap();
+    let pages = guichet_qf::poster::raster::page_count(&pdf).unwrap();
+    assert_eq!(pages, 2);
+    if tools_present() {
+        // By name: ARNAUD (an old QF), then GARCIA (none); BLANC's QF is recent.
+        for (page, code) in codes.iter().enumerate() {
+            let stem = dir.path().join(format!("page{page}"));
+            run_tool(
+                "pdftoppm",
+                &[
+                    "-r",
+                    "150",
+                    "-gray",
+                    "-png",
+                    "-singlefile",
+                    "-f",
+                    &(page + 1).to_string(),
+                    "-l",
+                    &(page + 1).to_string(),
+                    out_arg,
+                    stem.to_str().unwrap(),
+                ],
+            );
+            assert_eq!(
+                decode(&stem.with_extension("png")),
+                vec![format!("{URL}?external_id={code}")]
+            );
+        }
+        let text = run_tool("pdftotext", &[out_arg, "-"]);
+        assert!(text.contains("ARNAUD") && text.contains("GARCIA"), "{text}");
+        assert!(!text.contains("BLANC"), "{text}");
+        assert!(text.contains("septembre 2024"), "{text}");
+    }
+
+    let journal = cli(&data, &site.url, &["journal", "list", "--json"]);
+    common::assert_ok(&journal);
+    let journal = String::from_utf8_lossy(&journal.stdout);
+    assert!(
+        journal.contains("lettres personnelles (2 familles)"),
+        "{journal}"
+    );
+    assert!(!journal.contains("GARCIA"), "{journal}");
+
+    let output = cli(
+        &data,
+        &site.url,
+        &["lettres", "--out", out_arg, "--sans-qf-depuis", "janvier"],
+    );
+    assert!(!output.status.success());
+    assert!(common::stderr(&output).contains("AAAA-MM"));
+}

@@ -47,6 +47,9 @@
 /** @typedef {import("./bindings/PendingDossier").PendingDossier} PendingDossier */
 /** @typedef {import("./bindings/CounterDestination").CounterDestination} CounterDestination */
 /** @typedef {import("./bindings/CounterSaved").CounterSaved} CounterSaved */
+/** @typedef {import("./bindings/LetterSelection").LetterSelection} LetterSelection */
+/** @typedef {import("./bindings/LetterRecipient").LetterRecipient} LetterRecipient */
+/** @typedef {import("./bindings/LettersPreview").LettersPreview} LettersPreview */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -508,3 +511,35 @@ export const familySettle = (dossierId, familyId) => call("family_settle", { dos
  */
 export const familySaveCounter = (communeId, identite, result, destination) =>
   call("family_save_counter", { communeId, identite, result, destination });
+
+/**
+ * The families a mailing of personal letters would go to.
+ * @param {number} communeId
+ * @param {LetterSelection} selection
+ * @returns {Promise<LetterRecipient[]>}
+ */
+export const lettersRecipients = (communeId, selection) => call("letters_recipients", { communeId, selection });
+
+/**
+ * The first letter of the mailing, drawn from the PDF, and how many letters it makes.
+ * @param {number} communeId
+ * @param {LetterSelection} selection
+ * @returns {Promise<LettersPreview>}
+ */
+export const lettersPreview = (communeId, selection) => call("letters_preview", { communeId, selection });
+
+/**
+ * Writes the mailing and opens it in the system's PDF viewer to print it; journaled.
+ * @param {number} communeId
+ * @param {LetterSelection} selection
+ * @returns {Promise<Printed>}
+ */
+export const lettersOpen = (communeId, selection) => call("letters_open", { communeId, selection });
+
+/**
+ * Writes the mailing where the agent chooses (system dialog); null when cancelled. Journaled.
+ * @param {number} communeId
+ * @param {LetterSelection} selection
+ * @returns {Promise<Printed | null>}
+ */
+export const lettersSaveAs = (communeId, selection) => call("letters_save_as", { communeId, selection });

@@ -14,6 +14,7 @@ use crate::families::view::{self as families_view, CounterSaved, FamilyChange, F
 use crate::families::{self, FamilySummary, PaperAttestation, PaperProblem};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
 use crate::journal;
+use crate::poster::mailing;
 use crate::poster::settings::{LogoInfo, PosterSettings};
 use crate::poster::studio::{self, KitTexts, PosterPreview, PosterStudio, Printed, QrKind};
 use crate::poster::{Format, ListingStatus};
@@ -84,6 +85,10 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         families_pending,
         family_settle,
         family_save_counter,
+        letters_recipients,
+        letters_preview,
+        letters_open,
+        letters_save_as,
     ]
 }
 
@@ -697,20 +702,48 @@ async fn poster_open(
             now,
         )?
         .ok_or_else(no_file_written)?;
-        use tauri_plugin_opener::OpenerExt;
-        app.opener()
-            .open_path(printed.path.clone(), None::<&str>)
-            .map_err(|error| {
-                crate::error::Error::new(
-                    crate::error::Code::Internal,
-                    "Aucune application ne s'est ouverte pour afficher l'affiche : vérifiez \
-                     qu'un lecteur de PDF est installé sur ce poste, ou utilisez « Enregistrer ».",
-                )
-                .with_source(error)
-            })?;
+        open_pdf(&app, &printed)?;
         Ok(printed)
     };
     run().map_err(ipc)
+}
+
+/// Opens a PDF just written in the system's viewer, which prints it.
+fn open_pdf(app: &tauri::AppHandle, printed: &Printed) -> Result<()> {
+    use tauri_plugin_opener::OpenerExt;
+    app.opener()
+        .open_path(printed.path.clone(), None::<&str>)
+        .map_err(|error| {
+            crate::error::Error::new(
+                crate::error::Code::Internal,
+                "Aucune application ne s'est ouverte pour afficher le PDF : vérifiez qu'un \
+                 lecteur de PDF est installé sur ce poste, ou utilisez « Enregistrer sous… ».",
+            )
+            .with_source(error)
+        })
+}
+
+/// The system's "save as" dialog for a PDF, opened on `suggested`; `None` when cancelled.
+fn choose_pdf(
+    app: &tauri::AppHandle,
+    title: &str,
+    suggested: &std::path::Path,
+) -> Option<std::path::PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+    let mut dialog = app
+        .dialog()
+        .file()
+        .set_title(title)
+        .add_filter("Document PDF", &["pdf"]);
+    if let Some(folder) = suggested.parent() {
+        dialog = dialog.set_directory(folder);
+    }
+    if let Some(name) = suggested.file_name() {
+        dialog = dialog.set_file_name(name.to_string_lossy());
+    }
+    dialog
+        .blocking_save_file()
+        .and_then(|chosen| chosen.into_path().ok())
 }
 
 /// "Enregistrer": the poster in the Documents folder.
@@ -745,7 +778,7 @@ async fn poster_save(
 fn no_file_written() -> crate::error::Error {
     crate::error::Error::new(
         crate::error::Code::Internal,
-        "L'affiche n'a pas été écrite. Réessayez avec « Enregistrer sous… ».",
+        "Le fichier n'a pas été écrit. Réessayez avec « Enregistrer sous… ».",
     )
 }
 
@@ -763,23 +796,8 @@ async fn poster_save_as(
     let run = || {
         let agent = shell.agent(now)?;
         let store = shell.store()?;
-        let choose = |suggested: &std::path::Path| {
-            use tauri_plugin_dialog::DialogExt;
-            let mut dialog = app
-                .dialog()
-                .file()
-                .set_title("Enregistrer l'affiche")
-                .add_filter("Document PDF", &["pdf"]);
-            if let Some(folder) = suggested.parent() {
-                dialog = dialog.set_directory(folder);
-            }
-            if let Some(name) = suggested.file_name() {
-                dialog = dialog.set_file_name(name.to_string_lossy());
-            }
-            dialog
-                .blocking_save_file()
-                .and_then(|chosen| chosen.into_path().ok())
-        };
+        let choose =
+            |suggested: &std::path::Path| choose_pdf(&app, "Enregistrer l'affiche", suggested);
         studio::save_poster(
             &store,
             commune_id,
@@ -967,6 +985,105 @@ async fn family_save_counter(
         shell.store()?.write(|tx| {
             families_view::record_counter(tx, &record, &agent.name, today, now, &mut rand::rng())
         })
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Personal letters (issue 7): the families chosen, the first letter previewed, the mailing
+// opened for printing or saved where the agent chooses; every file made is journaled.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn letters_recipients(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    selection: mailing::Selection,
+) -> Reply<Vec<mailing::Recipient>> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| mailing::recipients(conn, commune_id, &selection))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn letters_preview(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    selection: mailing::Selection,
+) -> Reply<mailing::LettersPreview> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell.store()?.read(|conn| {
+            mailing::preview(conn, commune_id, &selection, studio::PREVIEW_WIDTH, today)
+        })
+    };
+    run().map_err(ipc)
+}
+
+/// "Ouvrir le PDF / Imprimer": the mailing in the system's viewer.
+#[tauri::command]
+async fn letters_open(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    selection: mailing::Selection,
+) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || -> Result<Printed> {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let dir = shell.viewer_dir();
+        let printed = mailing::print_letters(
+            &store,
+            commune_id,
+            &selection,
+            studio::Destination::NewFileIn(&dir),
+            &agent.name,
+            now,
+            today,
+        )?
+        .ok_or_else(no_file_written)?;
+        open_pdf(&app, &printed)?;
+        Ok(printed)
+    };
+    run().map_err(ipc)
+}
+
+/// "Enregistrer sous…": the mailing where the agent chooses; `None` when cancelled.
+#[tauri::command]
+async fn letters_save_as(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    selection: mailing::Selection,
+) -> Reply<Option<Printed>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let choose =
+            |suggested: &std::path::Path| choose_pdf(&app, "Enregistrer les lettres", suggested);
+        mailing::print_letters(
+            &store,
+            commune_id,
+            &selection,
+            studio::Destination::Chosen {
+                suggested_in: &shell.launch.documents_dir,
+                choose: Box::new(choose),
+            },
+            &agent.name,
+            now,
+            today,
+        )
     };
     run().map_err(ipc)
 }

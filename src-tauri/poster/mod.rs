@@ -21,8 +21,10 @@
 //! [`studio`] builds a request from them, draws the preview from the PDF itself (`raster.rs`,
 //! hayro) and writes the PDF or the QR alone, journaling every file made.
 
+pub mod letter;
+pub mod mailing;
 mod pdf;
-mod raster;
+pub mod raster;
 pub mod settings;
 pub mod studio;
 pub mod text;

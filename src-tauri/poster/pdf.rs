@@ -23,9 +23,9 @@ static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
 
 /// Width of the design grid (A4 portrait), in mm.
-const GRID_WIDTH: f32 = 210.0;
+pub(super) const GRID_WIDTH: f32 = 210.0;
 /// Left and right margins on the grid.
-const MARGIN: f32 = 15.0;
+pub(super) const MARGIN: f32 = 15.0;
 /// Side of the QR code on the grid (dark modules, quiet zone excluded): 9 cm on A4.
 const QR_SIDE: f32 = 90.0;
 /// Top of the QR code on the grid.
@@ -80,6 +80,17 @@ impl LogoKind {
 }
 
 impl Logo {
+    /// The pixels as a PDF image.
+    pub(super) fn raw_image(&self) -> RawImage {
+        RawImage {
+            pixels: RawImageData::U8(self.rgb.clone()),
+            width: self.width as usize,
+            height: self.height as usize,
+            data_format: RawImageFormat::RGB8,
+            tag: Vec::new(),
+        }
+    }
+
     /// Checks and decodes a logo chosen by the agent, PNG or JPEG: at most 2 MB and 4 000 pixels
     /// a side. The messages say what to do, since the agent picked the file.
     pub fn from_bytes(bytes: &[u8]) -> Result<Logo> {
@@ -209,22 +220,22 @@ pub struct Placement {
 
 /// A flyer or poster drawn at `scale` from the grid, its top-left corner at `origin` (mm).
 #[derive(Debug, Clone, Copy)]
-struct Frame {
-    origin: (f32, f32),
-    scale: f32,
-    page_height: f32,
+pub(super) struct Frame {
+    pub(super) origin: (f32, f32),
+    pub(super) scale: f32,
+    pub(super) page_height: f32,
 }
 
 impl Frame {
     /// A point of the grid, in PDF coordinates (points, from the bottom-left corner).
-    fn point(&self, x: f32, y: f32) -> Point {
+    pub(super) fn point(&self, x: f32, y: f32) -> Point {
         Point::new(
             Mm(self.origin.0 + x * self.scale),
             Mm(self.page_height - (self.origin.1 + y * self.scale)),
         )
     }
 
-    fn size(&self, points: f32) -> Pt {
+    pub(super) fn size(&self, points: f32) -> Pt {
         Pt(points * self.scale)
     }
 }
@@ -266,12 +277,12 @@ impl Format {
     }
 }
 
-struct Fonts {
-    regular: ParsedFont,
-    bold: ParsedFont,
+pub(super) struct Fonts {
+    pub(super) regular: ParsedFont,
+    pub(super) bold: ParsedFont,
 }
 
-fn fonts() -> Result<&'static Fonts> {
+pub(super) fn fonts() -> Result<&'static Fonts> {
     static FONTS: OnceLock<Option<Fonts>> = OnceLock::new();
     FONTS
         .get_or_init(|| {
@@ -285,10 +296,10 @@ fn fonts() -> Result<&'static Fonts> {
 }
 
 /// The fonts as the page uses them, with their metrics.
-struct Type<'a> {
-    fonts: &'a Fonts,
-    regular: FontId,
-    bold: FontId,
+pub(super) struct Type<'a> {
+    pub(super) fonts: &'a Fonts,
+    pub(super) regular: FontId,
+    pub(super) bold: FontId,
 }
 
 impl Type<'_> {
@@ -301,7 +312,7 @@ impl Type<'_> {
     }
 
     /// Width of `text` at `size` points, in mm (before the frame's scale).
-    fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
+    pub(super) fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
         let font = self.font(bold);
         let units = f32::from(font.font_metrics.units_per_em.max(1));
         let space = font.lookup_glyph_index(' ' as u32).unwrap_or(0);
@@ -325,10 +336,10 @@ impl Type<'_> {
 }
 
 /// Lines of runs, each line a list of (text, bold) pieces.
-type Lines = Vec<Vec<(String, bool)>>;
+pub(super) type Lines = Vec<Vec<(String, bool)>>;
 
 /// Breaks runs into lines no wider than `width` mm at `size` points.
-fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Lines {
+pub(super) fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Lines {
     // Words keep their trailing space; a no-break space never breaks.
     let mut words: Vec<(String, bool)> = Vec::new();
     for run in runs {
@@ -370,7 +381,7 @@ fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Lines {
 }
 
 /// Draws one line of pieces with its left end at grid `(x, baseline)`.
-fn line_ops(
+pub(super) fn line_ops(
     ops: &mut Vec<Op>,
     frame: &Frame,
     face: &Type<'_>,
@@ -460,8 +471,14 @@ fn centred_in(
 }
 
 /// The QR code as one polygon of dark runs, its top-left corner at grid `(left, top)`.
-fn qr_ops(ops: &mut Vec<Op>, frame: &Frame, matrix: &QrMatrix, left: f32, top: f32) {
-    let module = QR_SIDE / matrix.width as f32;
+pub(super) fn qr_ops(
+    ops: &mut Vec<Op>,
+    frame: &Frame,
+    matrix: &QrMatrix,
+    (left, top): (f32, f32),
+    side: f32,
+) {
+    let module = side / matrix.width as f32;
     let rings = matrix
         .dark_runs()
         .into_iter()
@@ -491,7 +508,7 @@ fn qr_ops(ops: &mut Vec<Op>, frame: &Frame, matrix: &QrMatrix, left: f32, top: f
     });
 }
 
-fn black() -> Color {
+pub(super) fn black() -> Color {
     Color::Rgb(Rgb {
         r: 0.0,
         g: 0.0,
@@ -500,7 +517,7 @@ fn black() -> Color {
     })
 }
 
-fn grey() -> Color {
+pub(super) fn grey() -> Color {
     Color::Rgb(Rgb {
         r: 0.35,
         g: 0.35,
@@ -603,7 +620,7 @@ fn poster_ops(
         64.0,
     );
     let left = (GRID_WIDTH - QR_SIDE) / 2.0;
-    qr_ops(&mut ops, frame, matrix, left, QR_TOP);
+    qr_ops(&mut ops, frame, matrix, (left, QR_TOP), QR_SIDE);
     let quiet = QR_SIDE / matrix.width as f32 * QUIET_ZONE as f32;
     ops.push(Op::SetFillColor { col: black() });
     let link_baseline = QR_TOP + QR_SIDE + quiet + 3.5;
@@ -665,16 +682,10 @@ pub fn render(request: &PosterRequest) -> Result<Vec<u8>> {
         regular: document.add_font(&fonts.regular),
         bold: document.add_font(&fonts.bold),
     };
-    let logo = request.logo.as_ref().map(|logo| {
-        let image = RawImage {
-            pixels: RawImageData::U8(logo.rgb.clone()),
-            width: logo.width as usize,
-            height: logo.height as usize,
-            data_format: RawImageFormat::RGB8,
-            tag: Vec::new(),
-        };
-        (logo, document.add_image(&image))
-    });
+    let logo = request
+        .logo
+        .as_ref()
+        .map(|logo| (logo, document.add_image(&logo.raw_image())));
     let mut ops = Vec::new();
     for frame in request.format.frames() {
         let logo = logo.as_ref().map(|(logo, id)| (*logo, id));
@@ -699,7 +710,7 @@ pub fn render(request: &PosterRequest) -> Result<Vec<u8>> {
 }
 
 /// The logo fitted in [`LOGO_BOX`], keeping its proportions, against the box's top-left corner.
-fn logo_ops(ops: &mut Vec<Op>, frame: &Frame, logo: &Logo, id: &XObjectId) {
+pub(super) fn logo_ops(ops: &mut Vec<Op>, frame: &Frame, logo: &Logo, id: &XObjectId) {
     let (left, top, width, height) = LOGO_BOX;
     let fit = (width / logo.width as f32).min(height / logo.height as f32);
     let drawn_height = logo.height as f32 * fit;

@@ -23,9 +23,21 @@ fn failed() -> Error {
 
 /// The first page of `pdf` as a PNG `width` pixels wide (height in proportion), on white.
 pub fn first_page_png(pdf: &[u8], width: u32) -> Result<Vec<u8>> {
+    page_png(pdf, 0, width)
+}
+
+/// How many pages `pdf` has.
+pub fn page_count(pdf: &[u8]) -> Result<usize> {
+    let document = Pdf::new(pdf.to_vec()).map_err(|_| failed())?;
+    Ok(document.pages().len())
+}
+
+/// Page `index` (from 0) of `pdf` as a PNG `width` pixels wide (height in proportion), on
+/// white.
+pub fn page_png(pdf: &[u8], index: usize, width: u32) -> Result<Vec<u8>> {
     let document = Pdf::new(pdf.to_vec()).map_err(|_| failed())?;
     let pages = document.pages();
-    let page = pages.first().ok_or_else(failed)?;
+    let page = pages.get(index).ok_or_else(failed)?;
     let (page_width, page_height) = page.render_dimensions();
     if page_width <= 0.0 || page_height <= 0.0 {
         return Err(failed());

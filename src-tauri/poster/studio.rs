@@ -116,19 +116,27 @@ pub struct PosterPreview {
 /// Renders the poster and rasterises the very same bytes, `width` pixels wide.
 pub fn preview(request: &PosterRequest, width: u32) -> Result<PosterPreview> {
     let pdf = render(request)?;
-    let png = raster::first_page_png(&pdf, width)?;
-    let (png_width, png_height) = png_size(&png)?;
+    let (image, width, height) = first_page_image(&pdf, width)?;
     Ok(PosterPreview {
-        image: format!(
-            "data:image/png;base64,{}",
-            base64::engine::general_purpose::STANDARD.encode(&png)
-        ),
-        width: png_width,
-        height: png_height,
+        image,
+        width,
+        height,
         pdf_bytes: pdf.len() as u32,
         url: form_url(&request.siret)?,
         printed_link: printed_link(&request.siret)?,
     })
+}
+
+/// The first page of `pdf` as the window shows it: `data:image/png;base64,…`, its width and
+/// height in pixels.
+pub(super) fn first_page_image(pdf: &[u8], width: u32) -> Result<(String, u32, u32)> {
+    let png = raster::first_page_png(pdf, width)?;
+    let (png_width, png_height) = png_size(&png)?;
+    let image = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&png)
+    );
+    Ok((image, png_width, png_height))
 }
 
 fn png_size(png: &[u8]) -> Result<(u32, u32)> {
@@ -214,7 +222,7 @@ fn cannot_write(path: &Path) -> Error {
 /// Writes `bytes` to `path` and journals it in one transaction: the row is appended first and
 /// the file written before the commit, so a file that could not be written leaves no row.
 /// Without a store (a command line on a PC not set up), the file is only written.
-fn make(
+pub(super) fn make(
     store: Option<&Store>,
     target: &Target,
     agent: &str,
@@ -292,6 +300,7 @@ pub fn file_path(dir: &Path, target: &Target, made: Made) -> PathBuf {
             "pdf",
         ),
         Made::Qr(kind) => (format!("qr-code-{commune}"), kind.extension()),
+        Made::Letters => (format!("lettres-qf-{commune}"), "pdf"),
     };
     let mut path = dir.join(format!("{stem}.{extension}"));
     let mut n = 2;
@@ -307,6 +316,8 @@ pub fn file_path(dir: &Path, target: &Target, made: Made) -> PathBuf {
 pub enum Made {
     Poster(Format),
     Qr(QrKind),
+    /// A mailing of personal letters.
+    Letters,
 }
 
 /// The kit's ready-to-paste texts.
@@ -436,7 +447,7 @@ pub fn save_poster(
 }
 
 /// `path` ending in `.extension`: a name typed without it still opens in the right program.
-fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
+pub(super) fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
     let has_it = path
         .extension()
         .and_then(|e| e.to_str())

@@ -47,14 +47,14 @@ pub(crate) struct Run {
     pub bold: bool,
 }
 
-fn plain(text: &str) -> Run {
+pub(crate) fn plain(text: &str) -> Run {
     Run {
         text: french_typography(text),
         bold: false,
     }
 }
 
-fn bold(text: &str) -> Run {
+pub(crate) fn bold(text: &str) -> Run {
     Run {
         text: french_typography(text),
         bold: true,

@@ -676,6 +676,31 @@
     });
   }
 
+  // Personal letters (Familles screen). The preview reuses the poster's
+  // picture: the browser cannot draw the letters' PDF like the app.
+  const letterFamilies = [
+    { family_id: 11, name: "ARNAUD", last_qf: [2024, 9] },
+    { family_id: 12, name: "GARCIA – MOREAU", last_qf: null },
+    { family_id: 13, name: "PETIT", last_qf: null },
+  ];
+  const letterWhat = (count) => (count === 1 ? "lettre personnelle (1 famille)" : `lettres personnelles (${count} familles)`);
+  Object.assign(commands, {
+    letters_recipients: ({ selection }) => {
+      if (selection.kind === "families") return letterFamilies.filter((f) => selection.ids.includes(f.family_id));
+      return letterFamilies.filter((f) => !f.last_qf || f.last_qf[0] * 100 + f.last_qf[1] < selection.annee * 100 + selection.mois);
+    },
+    letters_preview: ({ selection }) => ({ image: "/__poster-preview.png", width: 900, height: 1273, letters: selection.ids.length, pdf_bytes: 40_960 }),
+    letters_open: ({ communeId, selection }) => {
+      posterJournal(communeId, letterWhat(selection.ids.length));
+      return { path: posterFile(communeId, "lettres-qf-{}.pdf"), bytes: 40_960 * selection.ids.length, what: letterWhat(selection.ids.length) };
+    },
+    letters_save_as: ({ communeId, selection }) => {
+      if (params.get("saveas") === "cancel") return null;
+      posterJournal(communeId, letterWhat(selection.ids.length));
+      return { path: posterFile(communeId, "lettres-qf-{}.pdf"), bytes: 40_960 * selection.ids.length, what: letterWhat(selection.ids.length) };
+    },
+  });
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
     event: {

@@ -5,10 +5,11 @@
 // refresh, a paper attestation typed by hand, and the merge of two families.
 // Opening a family is written to the access journal by the backend.
 
-import { familiesPending, familyChange, familyOpen, familyPaperCheck, familySearch, familySettle } from "../api.js";
+import { familiesPending, familyChange, familyOpen, familyPaperCheck, familySearch, familySettle, lettersOpen } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, once, scrollRegion, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
+import { lettersPanel } from "./letters.js";
 import { formatDateTime, formatMonth, STATUT_LABELS } from "../format.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
@@ -299,7 +300,7 @@ export function renderFamilies(main, context) {
     count,
     results,
   );
-  const list = h("div", { id: "families-list-view" }, searchSection, pendingSection);
+  const list = h("div", { id: "families-list-view" }, searchSection, pendingSection, lettersPanel(commune));
   const view = h("div", { class: "families" }, list);
   main.replaceChildren(heading, h("p", { class: "view-commune" }, `Commune : ${commune.name}`), status, error, view);
 
@@ -336,6 +337,19 @@ export function renderFamilies(main, context) {
     });
     const title = h("h2", { id: "family-title", tabindex: "-1" }, `Famille ${familyTitle(family)}`);
     const familyError = alertRegion("family-error");
+    // The family's personal letter, whose QR code carries its code.
+    const letter = h("button", { type: "button", class: "button secondary small", id: "family-letter" }, "Imprimer sa lettre personnelle");
+    letter.addEventListener("click", () =>
+      once(letter, async () => {
+        clearRegion(familyError);
+        try {
+          await lettersOpen(commune.id, { kind: "families", ids: [family.id] });
+          announce(status, "La lettre personnelle de la famille est ouverte dans le lecteur de PDF : imprimez-la depuis celui-ci. L'impression est inscrite au journal.");
+        } catch (reason) {
+          report(reason, familyError);
+        }
+      }),
+    );
 
     /**
      * Sends a change, redraws the family and says what was done.
@@ -379,6 +393,7 @@ export function renderFamilies(main, context) {
           h("dd", {}, `${formatDateTime(family.created_at)} par ${family.created_by}`),
           h("dt", {}, "Actualisation automatique"),
           h("dd", {}, family.opt_out ? "arrêtée à la demande de la famille" : "oui")),
+        h("div", { class: "actions" }, letter),
         membersSection(family),
         historySection(family),
         dossiersSection(family),
