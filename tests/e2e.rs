@@ -1527,5 +1527,64 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
     })
     .await;
 
+    // Personal letters for the families without a QF of this month (the demonstration's QFs
+    // are of earlier months). The preview is the backend's rendering of the letters' PDF.
+    click(&client, "#family-back").await;
+    let today = jiff::Zoned::now();
+    click(
+        &client,
+        &format!(
+            "#letters-since option[value=\"{}-{}\"]",
+            today.year(),
+            today.month()
+        ),
+    )
+    .await;
+    click(&client, "#letters-list").await;
+    let count = wait_text(&client, "#letters-count", "the letters counted", |t| {
+        t.contains("familles sans quotient familial récent")
+    })
+    .await;
+    assert!(count.starts_with(|c: char| c.is_ascii_digit()), "{count:?}");
+    let rows = wait_text(&client, "#letters-rows", "the families listed", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    let this_month = format!(
+        "{} {}",
+        MONTHS[usize::from(today.month().unsigned_abs()) - 1],
+        today.year()
+    );
+    assert!(!rows.contains(&this_month), "{rows:?}");
+    let image = element(&client, "#letters-preview-image").await;
+    let started = Instant::now();
+    loop {
+        let src = image.attr("src").await.expect("the preview's source");
+        if src.is_some_and(|src| src.starts_with("data:image/png;base64,")) {
+            break;
+        }
+        assert!(started.elapsed() < UI_TIMEOUT, "no preview of the letters");
+        tokio::time::sleep(POLL_PERIOD).await;
+    }
+    let alt = image.attr("alt").await.expect("the preview's text");
+    assert!(
+        alt.is_some_and(|alt| alt.starts_with("Aperçu de la lettre à la famille")),
+        "the preview names the family"
+    );
+
     client.close().await.expect("closing the WebDriver session");
 }
