@@ -17,6 +17,7 @@ pub const DEFAULT_SYNC_INTERVAL_MINUTES: u32 = 10;
 const IDLE_LOCK_KEY: &str = "idle_lock_minutes";
 const SYNC_INTERVAL_KEY: &str = "sync_interval_minutes";
 const PARTICULIER_RATE_KEY: &str = "particulier_requests_per_second";
+const CLOSE_IN_FAMILY_KEY: &str = "close_dossiers_in_family";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
@@ -29,6 +30,9 @@ pub struct Settings {
     /// together (counter lookups, later the batch refresh). The server allows 20 and bans the
     /// IP for 12 hours when its 429s are ignored, so the ceiling keeps a margin.
     pub particulier_requests_per_second: u32,
+    /// Marks a dossier "traité" on Hubee once its QF is in the family file, without an agent
+    /// (issue 4). Off unless an administrator turns it on: Hubee cannot undo "traité".
+    pub close_dossiers_in_family: bool,
 }
 
 pub fn get(conn: &Connection) -> Result<Settings> {
@@ -41,6 +45,8 @@ pub fn get(conn: &Connection) -> Result<Settings> {
         idle_lock_minutes: number(IDLE_LOCK_KEY, DEFAULT_IDLE_LOCK_MINUTES)?,
         sync_interval_minutes: number(SYNC_INTERVAL_KEY, DEFAULT_SYNC_INTERVAL_MINUTES)?,
         particulier_requests_per_second: number(PARTICULIER_RATE_KEY, limiter::DEFAULT_RATE)?,
+        close_dossiers_in_family: store::setting(conn, CLOSE_IN_FAMILY_KEY)?.as_deref()
+            == Some("1"),
     })
 }
 
@@ -75,6 +81,15 @@ pub fn update(store: &Store, settings: &Settings) -> Result<Settings> {
             PARTICULIER_RATE_KEY,
             &settings.particulier_requests_per_second.to_string(),
         )?;
+        store::set_setting(
+            tx,
+            CLOSE_IN_FAMILY_KEY,
+            if settings.close_dossiers_in_family {
+                "1"
+            } else {
+                "0"
+            },
+        )?;
         get(tx)
     })
 }
@@ -91,6 +106,7 @@ mod tests {
         assert_eq!(defaults.idle_lock_minutes, 10);
         assert_eq!(defaults.sync_interval_minutes, 10);
         assert_eq!(defaults.particulier_requests_per_second, 10);
+        assert!(!defaults.close_dossiers_in_family);
         for (idle, interval, rate) in [
             (0, 10, 10),
             (241, 10, 10),
@@ -103,6 +119,7 @@ mod tests {
                 idle_lock_minutes: idle,
                 sync_interval_minutes: interval,
                 particulier_requests_per_second: rate,
+                close_dossiers_in_family: true,
             };
             assert!(update(&store, &bad).is_err());
             assert_eq!(store.read(get).unwrap(), defaults);
@@ -113,6 +130,7 @@ mod tests {
                 idle_lock_minutes: 3,
                 sync_interval_minutes: 60,
                 particulier_requests_per_second: 18,
+                close_dossiers_in_family: true,
             },
         )
         .unwrap();
@@ -121,9 +139,10 @@ mod tests {
             (
                 saved.idle_lock_minutes,
                 saved.sync_interval_minutes,
-                saved.particulier_requests_per_second
+                saved.particulier_requests_per_second,
+                saved.close_dossiers_in_family
             ),
-            (3, 60, 18)
+            (3, 60, 18, true)
         );
     }
 }

@@ -1429,3 +1429,52 @@ async fn a_family_file_that_fails_never_holds_back_the_dossier_or_its_acknowledg
         "never posted twice"
     );
 }
+
+#[tokio::test]
+async fn with_the_setting_on_a_dossier_in_the_family_file_is_marked_traite_once() {
+    use guichet_qf::settings::{self, Settings};
+    let setup = setup().await;
+    let mut dossiers = fictitious_dossiers(72, 2);
+    for (dossier, valeur) in dossiers.iter_mut().zip([640, 1180]) {
+        dossier.quotient.valeur = Some(valeur);
+    }
+    let seeded: Vec<SeededDossier> = dossiers
+        .iter()
+        .map(|dossier| setup.sim.seed_formulaire_qf(SIRET, COG, dossier))
+        .collect();
+    let client = client(&setup);
+
+    // Off by default: the dossiers are received and in the family file, not closed.
+    pass(&setup, &client).await.unwrap();
+    for dossier in &seeded {
+        let row = stored(&setup, &dossier.case_id).unwrap();
+        assert!(
+            matches!(row.statut, Statut::Nouveau | Statut::Recu),
+            "{row:?}"
+        );
+    }
+    assert_eq!(status_events(&setup, "DONE"), 0);
+
+    // On: the next pass marks them "traité" on Hubee and in the inbox.
+    let current = setup.store.read(settings::get).unwrap();
+    settings::update(
+        &setup.store,
+        &Settings {
+            close_dossiers_in_family: true,
+            ..current
+        },
+    )
+    .unwrap();
+    pass(&setup, &client).await.unwrap();
+    for dossier in &seeded {
+        assert_eq!(
+            stored(&setup, &dossier.case_id).unwrap().statut,
+            Statut::Traite
+        );
+    }
+    assert_eq!(status_events(&setup, "DONE"), 2);
+
+    // Nothing is posted twice.
+    pass(&setup, &client).await.unwrap();
+    assert_eq!(status_events(&setup, "DONE"), 2);
+}

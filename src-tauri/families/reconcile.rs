@@ -456,6 +456,22 @@ pub fn create_from_dossier(
     Ok(family_id)
 }
 
+/// The commune's dossiers received and acknowledged, not yet decided, whose QF is in the family
+/// file: those the "close once in the family file" setting marks "traité", oldest first.
+pub fn settled_dossiers(conn: &Connection, commune_id: i64) -> Result<Vec<i64>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT d.id FROM dossiers d
+         WHERE d.commune_id = ?1 AND d.statut IN ('nouveau', 'recu')
+           AND d.acknowledged_at IS NOT NULL
+           AND EXISTS (SELECT 1 FROM qf_history q WHERE q.dossier_id = d.id)
+         ORDER BY d.id",
+    )?;
+    let ids = statement
+        .query_map([commune_id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<i64>>>()?;
+    Ok(ids)
+}
+
 /// The dossiers waiting for an agent, with their candidates, oldest first.
 pub fn pending(conn: &Connection, commune_id: i64) -> Result<Vec<(i64, Vec<Candidate>)>> {
     let mut statement = conn.prepare(

@@ -215,6 +215,9 @@ pub async fn run_pass_with(
     // The dossiers committed before this feature, or whose reconciliation failed right after
     // they were committed, are reconciled now, whatever became of the pass.
     context.reconcile_backlog();
+    if result.is_ok() {
+        context.close_settled().await;
+    }
     let error = result.as_ref().err().map(|e| e.message.clone());
     let recorded = store.write(|tx| dossiers::record_pass(tx, commune.id, now, error.as_deref()));
     let summary = result?;
@@ -302,6 +305,53 @@ impl Context<'_> {
                     "reconciliation of stored dossiers failed");
             }
         }
+    }
+}
+
+impl Context<'_> {
+    /// With the `close_dossiers_in_family` setting on, marks "traité" on Hubee (`DONE`) the
+    /// commune's received dossiers whose QF is in the family file, as an agent would from the
+    /// inbox: the case is read first, so that `DONE` is never posted twice, and a case the
+    /// family or Hubee already ended is left alone. A failure is logged and ends the sweep; the
+    /// dossiers left are closed at the next pass.
+    async fn close_settled(&self) {
+        let settled = self.store.read(|conn| {
+            if !crate::settings::get(conn)?.close_dossiers_in_family {
+                return Ok(Vec::new());
+            }
+            families::reconcile::settled_dossiers(conn, self.commune.id)
+        });
+        let settled = match settled {
+            Ok(settled) => settled,
+            Err(error) => {
+                tracing::warn!(error = %error.detail(), "dossiers to close not read");
+                return;
+            }
+        };
+        for dossier_id in settled {
+            if let Err(error) = self.close_settled_dossier(dossier_id).await {
+                tracing::warn!(dossier_id, error = %error.detail(),
+                    "dossier in the family file not closed; tried again at the next pass");
+                return;
+            }
+        }
+    }
+
+    async fn close_settled_dossier(&self, dossier_id: i64) -> Result<()> {
+        let dossier = self.store.read(|conn| dossiers::get(conn, dossier_id))?;
+        let case = self.hubee.get_case(&dossier.case_id).await?;
+        match case.status.as_str() {
+            "REFUSED" | "CLOSED" | "ARCHIVED" => return Ok(()),
+            "DONE" => {}
+            _ => {
+                self.hubee
+                    .post_status_event(&dossier.case_id, "DONE", None)
+                    .await?
+            }
+        }
+        self.store.write(|tx| {
+            dossiers::mark_decided(tx, dossier_id, Statut::Traite, None, self.now).map(|_| ())
+        })
     }
 }
 

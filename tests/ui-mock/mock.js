@@ -16,7 +16,7 @@
       { name: "guichet-qf-2026-11-20T18-00-00Z-auto.sqlite", created_at: "2026-11-20T18:00:00Z", kind: "auto", size_bytes: 1_245_184 },
       { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
     ],
-    settings: { idle_lock_minutes: 15, sync_interval_minutes: 10, particulier_requests_per_second: 10 },
+    settings: { idle_lock_minutes: 15, sync_interval_minutes: 10, particulier_requests_per_second: 10, close_dossiers_in_family: false },
     journal: [],
     agent: null,
     vaultUnlocked: params.get("vault") !== "locked",

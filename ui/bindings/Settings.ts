@@ -11,4 +11,9 @@ sync_interval_minutes: number,
  * together (counter lookups, later the batch refresh). The server allows 20 and bans the
  * IP for 12 hours when its 429s are ignored, so the ceiling keeps a margin.
  */
-particulier_requests_per_second: number, };
+particulier_requests_per_second: number, 
+/**
+ * Marks a dossier "traité" on Hubee once its QF is in the family file, without an agent
+ * (issue 4). Off unless an administrator turns it on: Hubee cannot undo "traité".
+ */
+close_dossiers_in_family: boolean, };
