@@ -443,19 +443,27 @@ pub fn find_by_reference(
         .optional()?)
 }
 
-/// Whether two members are the same person: same first first name, birth dates that do not
-/// contradict each other with at least the year known on both sides, and the same birth name
-/// (children may carry another name from one source to the other, so for two children the
-/// first name and the date suffice).
+/// Whether two members of one family are the same person: same first first name, birth dates
+/// that do not contradict each other, and the same birth name (children may carry another name
+/// from one source to the other, so for two children the first name and the date suffice).
+/// When the birth year is unknown on either side, the birth name and every first name must
+/// match instead.
 pub fn same_person(a: &NewMember, b: &NewMember) -> bool {
     let first = |m: &NewMember| words(&m.prenoms).into_iter().next();
     let both_children = a.role == Some(Role::Enfant) && b.role == Some(Role::Enfant);
+    let dated = a.naissance.annee.is_some() && b.naissance.annee.is_some();
+    let same_name = name_key(&a.nom_naissance) == name_key(&b.nom_naissance);
+    // Without a birth year on one side, the same birth name and all the same first names: within
+    // one family, two people with all that in common are one person seen twice.
+    let undated_match = same_name && words(&a.prenoms) == words(&b.prenoms);
     first(a).is_some()
         && first(a) == first(b)
-        && a.naissance.annee.is_some()
-        && b.naissance.annee.is_some()
         && a.naissance.compatible(&b.naissance)
-        && (both_children || name_key(&a.nom_naissance) == name_key(&b.nom_naissance))
+        && if dated {
+            both_children || same_name
+        } else {
+            undated_match
+        }
 }
 
 impl Member {

@@ -1054,3 +1054,66 @@ fn the_counter_card_gets_the_family_or_the_candidates_to_choose_from() {
         (Some(702), "Guichet")
     );
 }
+
+#[test]
+fn a_member_without_a_birth_year_is_recognised_by_all_names_and_never_added_twice() {
+    let undated = |prenoms: &str, role| NewMember {
+        role: Some(role),
+        nom_naissance: "Roux".into(),
+        prenoms: prenoms.into(),
+        ..NewMember::default()
+    };
+    let dated = NewMember {
+        naissance: BirthParts {
+            annee: Some(2016),
+            mois: Some(4),
+            jour: Some(20),
+        },
+        ..undated("ALEXIS VINCENT", Role::Enfant)
+    };
+    // The same names with no year on one side: the same person.
+    assert!(same_person(
+        &undated("Alexis Vincent", Role::Enfant),
+        &dated
+    ));
+    assert!(same_person(
+        &undated("ALEXIS VINCENT", Role::Allocataire),
+        &undated("alexis vincent", Role::Allocataire)
+    ));
+    // Without a year, one first name more or another birth name is another person.
+    assert!(!same_person(&undated("ALEXIS", Role::Enfant), &dated));
+    let mut other_name = undated("ALEXIS VINCENT", Role::Enfant);
+    other_name.nom_naissance = "MARTIN".into();
+    assert!(!same_person(&other_name, &dated));
+    // With both years, two children still match by first name and date alone.
+    let mut renamed = dated.clone();
+    renamed.nom_naissance = "MARTIN".into();
+    assert!(same_person(&renamed, &dated));
+
+    let (_dir, store, commune) = crate::fixtures::store_with_commune();
+    let family = store
+        .write(|tx| {
+            let id = create(tx, commune, "Paul", now(), &mut random())?;
+            add_member(
+                tx,
+                id,
+                &undated("ALEXIS VINCENT", Role::Enfant),
+                false,
+                now(),
+            )?;
+            add_member(tx, id, &dated, false, now())?;
+            add_member(
+                tx,
+                id,
+                &undated("Alexis Vincent", Role::Enfant),
+                false,
+                now(),
+            )?;
+            Ok(id)
+        })
+        .unwrap();
+    let members = store.read(|c| members(c, family)).unwrap();
+    assert_eq!(members.len(), 1, "{members:?}");
+    // What the dated arrival knew is kept.
+    assert_eq!(members[0].naissance.annee, Some(2016));
+}
