@@ -11,9 +11,10 @@
 //!   with the families not answered yet and never asks an answered one again.
 //! - **The token's one shared limiter** paces the batch with the counter's lookups (spec §9:
 //!   20 requests per second per token, a 12-hour IP ban for ignoring 429s). The batch also has
-//!   its own pace ([`RunOptions::rate`], never above the configured rate) and checks whether it
-//!   must stop *after* waiting for its turn, so that a 401 stops it at once rather than after
-//!   the requests already queued. Its concurrency keeps the limiter full whatever the latency.
+//!   its own even pace ([`RunOptions::rate`], never above the configured rate) and checks
+//!   whether it must stop *after* waiting for its turn, so that a 401 stops it at once rather
+//!   than after the requests already queued. Its concurrency keeps the pace full whatever the
+//!   latency.
 //! - **Failures are sorted by what a person must do**: 401/403 stops the whole run with the
 //!   token's French message (an administrator must act; the run resumes afterwards); 404
 //!   `23003`/`10003` and refused identities go "à revoir" for an agent — a family is never
@@ -48,7 +49,6 @@ use crate::families::{self, Member, NewQf, Source};
 use crate::journal;
 use crate::particulier::errors::ErrorKind;
 use crate::particulier::identity::{self, IdentityInput, Period};
-use crate::particulier::limiter::RateLimiter;
 use crate::particulier::{self, LookupRequest, ParticulierClient, QfValue};
 use crate::store::Store;
 
@@ -590,6 +590,36 @@ fn run_row(conn: &Connection, run_id: i64) -> Result<RunRow> {
     .ok_or_else(|| Error::new(Code::NotFound, "Cette actualisation n'existe pas."))
 }
 
+/// The batch's own pace: departures evenly spaced at `1/rate`, where the shared limiter would
+/// allow a burst of `rate` at once. Even spacing keeps a single call in flight at a time on a
+/// fast server, so that a 401 stops the run before the next call leaves, and it stays under the
+/// shared limiter's window, which then never holds a batch call back.
+struct Pace {
+    interval: Duration,
+    next: Mutex<Option<tokio::time::Instant>>,
+}
+
+impl Pace {
+    fn new(rate: u32) -> Pace {
+        Pace {
+            interval: Duration::from_secs(1) / rate.max(1),
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this caller's departure, reserved in arrival order.
+    async fn wait(&self) {
+        let departure = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = tokio::time::Instant::now();
+            let at = next.map_or(now, |n| n.max(now));
+            *next = Some(at + self.interval);
+            at
+        };
+        tokio::time::sleep_until(departure).await;
+    }
+}
+
 /// What happened to one family in this call of [`run`].
 enum Outcome {
     Settled,
@@ -605,7 +635,7 @@ struct Context<'a> {
     run_id: i64,
     row: RunRow,
     options: RunOptions,
-    pace: RateLimiter,
+    pace: Pace,
     clock: &'a (dyn Fn() -> Timestamp + Sync),
     /// Set by the first 401/403 (or local failure): no new call starts.
     stopping: AtomicBool,
@@ -674,7 +704,7 @@ pub async fn run(
         run_id,
         row,
         options: *options,
-        pace: RateLimiter::new(rate),
+        pace: Pace::new(rate),
         clock,
         stopping: AtomicBool::new(false),
         stop: Mutex::new(None),
@@ -828,7 +858,7 @@ async fn handle(context: &Context<'_>, family_id: i64, external_id: &str) -> Res
     };
     let mut attempt = 0;
     loop {
-        context.pace.acquire(None).await.ok();
+        context.pace.wait().await;
         if context.stopping.load(Ordering::SeqCst) {
             return Ok(Outcome::NotAsked);
         }
