@@ -1060,6 +1060,25 @@ fn store_answer(
     })
 }
 
+/// What "Actualiser maintenant", the scheduler and `guichet-qf refresh` do: [`start`] (resume
+/// the interrupted run or plan a new one) then [`run`]. `today` is the commune's local date.
+#[allow(clippy::too_many_arguments)]
+pub async fn start_and_run(
+    store: &Store,
+    client: &ParticulierClient,
+    commune: &Commune,
+    trigger: Trigger,
+    agent: &str,
+    options: &RunOptions,
+    today: Date,
+    clock: &(dyn Fn() -> Timestamp + Sync),
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<Summary> {
+    let now = clock();
+    let run_id = store.write(|tx| start(tx, commune.id, trigger, agent, today, now))?;
+    run(store, client, commune, run_id, options, clock, progress).await
+}
+
 /// Takes the commune's refresh lock: the window's scheduler, its "Actualiser maintenant" and a
 /// scheduled `guichet-qf refresh` may start together, and two processes running one run would
 /// ask the same families twice. An OS file lock next to the database, released by the system

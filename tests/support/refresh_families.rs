@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use guichet_qf::families::{self, BirthParts, NewMember, NewQf, Role, Source};
+use guichet_qf::particulier::identity::Period;
 use guichet_qf::simulators::particulier::{IdentityCase, ParticulierSimulator};
 use guichet_qf::store::Store;
 use jiff::Timestamp;
@@ -25,8 +26,14 @@ pub fn name_of(index: usize) -> String {
 
 /// The simulator's answer for family `index`: a CNAF QF of `valeur` for November 2026.
 pub fn case_of(index: usize, valeur: i64) -> IdentityCase {
+    case_for(index, valeur, None)
+}
+
+/// [`case_of`] when the month is asked explicitly (`annee`/`mois`, as a run does before the
+/// CAF's monthly update): the simulator matches those parameters too.
+pub fn case_for(index: usize, valeur: i64, period: Option<Period>) -> IdentityCase {
     let name = name_of(index);
-    IdentityCase {
+    let mut case = IdentityCase {
         params: json!({
             "nomNaissance": name,
             "prenoms": ["CLAIRE"],
@@ -49,7 +56,12 @@ pub fn case_of(index: usize, valeur: i64) -> IdentityCase {
             "links": {},
             "meta": {},
         }),
+    };
+    if let Some(period) = period {
+        case.params["annee"] = json!(period.annee.to_string());
+        case.params["mois"] = json!(period.mois.to_string());
     }
+    case
 }
 
 /// The pivot member of family `index`, as the counter would have saved it.
@@ -80,9 +92,22 @@ pub fn seed(
     valeur: impl Fn(usize) -> i64,
     previous: impl Fn(usize) -> Option<u32>,
 ) -> Vec<i64> {
+    seed_for(store, simulator, commune_id, count, valeur, previous, None)
+}
+
+/// [`seed`] for a run that asks `period` explicitly.
+pub fn seed_for(
+    store: &Store,
+    simulator: &ParticulierSimulator,
+    commune_id: i64,
+    count: usize,
+    valeur: impl Fn(usize) -> i64,
+    previous: impl Fn(usize) -> Option<u32>,
+    period: Option<Period>,
+) -> Vec<i64> {
     let now: Timestamp = "2026-10-15T09:00:00Z".parse().unwrap();
     for index in 0..count {
-        simulator.add_case(case_of(index, valeur(index)));
+        simulator.add_case(case_for(index, valeur(index), period));
     }
     store
         .write(|tx| {
