@@ -287,6 +287,8 @@ pub struct Summary {
     pub opted_out: u32,
     /// Why the run stopped, in French.
     pub stop_reason: Option<String>,
+    /// [`Summary::sentence`], for the window (the French text is written once, here).
+    pub text: String,
 }
 
 impl Summary {
@@ -1157,7 +1159,7 @@ pub fn summary(conn: &Connection, run_id: i64) -> Result<Summary> {
             },
         )?;
     let (commune_id, state, trigger, agent, started_at, annee, mois, stop_reason) = row;
-    Ok(Summary {
+    let mut summary = Summary {
         run_id,
         commune_id,
         state: RunState::from_id(&state),
@@ -1173,7 +1175,10 @@ pub fn summary(conn: &Connection, run_id: i64) -> Result<Summary> {
         pending,
         opted_out,
         stop_reason,
-    })
+        text: String::new(),
+    };
+    summary.text = summary.sentence();
+    Ok(summary)
 }
 
 /// The commune's latest run (any state), for the window.

@@ -226,11 +226,18 @@
   // The QF refresh: ?refresh=none shows a commune never refreshed, ?refresh=stopped
   // a run stopped by a revoked token; otherwise a run waits for "Appliquer".
   const refreshListeners = [];
-  const refreshSummary = (extra = {}) => ({
-    run_id: 3, commune_id: 1, state: "apercu", trigger: "programmee", agent: "système",
-    started_at: new Date(Date.now() - 50 * 60_000).toISOString(), annee: 2026, mois: 11,
-    total: 42, answered: 40, changed: 12, to_review: 2, pending: 0, opted_out: 3, stop_reason: null, ...extra,
-  });
+  const refreshSummary = (extra = {}) => {
+    const summary = {
+      run_id: 3, commune_id: 1, state: "apercu", trigger: "programmee", agent: "système",
+      started_at: new Date(Date.now() - 50 * 60_000).toISOString(), annee: 2026, mois: 11,
+      total: 42, answered: 40, changed: 12, to_review: 2, pending: 0, opted_out: 3, stop_reason: null, ...extra,
+    };
+    const n = (k, word) => `${k} ${word}${k > 1 ? "s" : ""}`;
+    const queried = summary.answered + summary.to_review;
+    summary.text = `${n(queried, "famille")} interrogée${queried > 1 ? "s" : ""}, ${summary.changed} ${summary.changed > 1 ? "changent" : "change"} de QF, ${summary.to_review} à revoir, ${summary.pending} en attente`
+      + (summary.opted_out > 0 ? ` (${n(summary.opted_out, "famille")} refusant l'actualisation, non interrogée${summary.opted_out > 1 ? "s" : ""})` : "");
+    return summary;
+  };
   const refreshView = {
     commune_id: 1,
     schedule: { kind: "mensuelle", jour: 10 },

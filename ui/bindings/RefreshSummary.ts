@@ -37,4 +37,8 @@ opted_out: number,
 /**
  * Why the run stopped, in French.
  */
-stop_reason: string | null, };
+stop_reason: string | null, 
+/**
+ * [`Summary::sentence`], for the window (the French text is written once, here).
+ */
+text: string, };

@@ -47,23 +47,6 @@ function listen() {
   });
 }
 
-/** @param {number} n */
-const families = (n) => `${n} famille${n > 1 ? "s" : ""}`;
-
-/**
- * "12 familles interrogées, 3 changent de QF, 1 à revoir, 0 en attente".
- * @param {RefreshSummary} summary
- */
-export function summarySentence(summary) {
-  const queried = summary.answered + summary.to_review;
-  const changes = summary.changed > 1 ? `${summary.changed} changent` : `${summary.changed} change`;
-  let text = `${families(queried)} interrogée${queried > 1 ? "s" : ""}, ${changes} de QF, ${summary.to_review} à revoir, ${summary.pending} en attente`;
-  if (summary.opted_out > 0) {
-    text += ` (${families(summary.opted_out)} refusant l'actualisation, non interrogée${summary.opted_out > 1 ? "s" : ""})`;
-  }
-  return `${text}.`;
-}
-
 /** @param {number | null} valeur */
 const qf = (valeur) => (valeur === null ? "ressources non connues" : `${valeur} €`);
 
@@ -246,7 +229,7 @@ export function renderRefresh(main, context) {
       summaryLine.textContent = "Le jeton API Particulier de la commune n'est pas enregistré (Paramètres › Secrets) : l'actualisation est impossible.";
     } else if (latest) {
       const who = latest.trigger === "programmee" ? "programmée" : `lancée par ${latest.agent}`;
-      summaryLine.textContent = `Dernière actualisation (${who}, ${formatDateTime(latest.started_at)}, ${STATE_LABELS[latest.state]}) : ${summarySentence(latest)}`;
+      summaryLine.textContent = `Dernière actualisation (${who}, ${formatDateTime(latest.started_at)}, ${STATE_LABELS[latest.state]}) : ${latest.text}.`;
     } else {
       summaryLine.textContent = "Aucune actualisation pour le moment.";
     }
