@@ -217,3 +217,83 @@ async fn a_refused_token_exits_1_with_its_message_and_the_next_run_resumes() {
     );
     assert_eq!(history_len(data, ids[1]), 1);
 }
+
+/// Starts `guichet-qf refresh --rate 10` and kills it with SIGKILL after `after`; returns
+/// whether it was still running (a real interruption) when killed.
+async fn refresh_killed_after(
+    dir: &Path,
+    simulator: &ParticulierSimulator,
+    after: std::time::Duration,
+) -> bool {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_guichet-qf"));
+    command
+        .args(["refresh", "--rate", "10"])
+        .env("GUICHET_QF_DATA_DIR", dir)
+        .env("GUICHET_QF_KEYSTORE", "aucun")
+        .env("GUICHET_QF_PASSPHRASE", PASSPHRASE)
+        .env("GUICHET_QF_PARTICULIER_URL", simulator.url())
+        .env_remove("GUICHET_QF_LOG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = command.spawn().unwrap();
+    tokio::time::sleep(after).await;
+    let interrupted = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    interrupted
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_refresh_resumes_without_asking_an_answered_family_again() {
+    let simulator = ParticulierSimulator::start(0, Config::default())
+        .await
+        .unwrap();
+    let (dir, ids) = prepared(&simulator, 41).await;
+    let data = dir.path();
+    // 40 families at 10 a second take 4 s: killed twice on the way.
+    let mut interruptions = 0;
+    for after in [1_500, 1_800] {
+        if refresh_killed_after(data, &simulator, std::time::Duration::from_millis(after)).await {
+            interruptions += 1;
+        }
+    }
+    assert!(interruptions > 0, "the process was never killed midway");
+    let store = store::open(&data.join(DATABASE_FILE)).unwrap();
+    let answered_before: Vec<i64> = store
+        .read(|c| {
+            let mut s = c.prepare("SELECT family_id FROM refresh_items WHERE state = 'fait'")?;
+            let rows = s
+                .query_map([], |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .unwrap();
+    assert!(!answered_before.is_empty() && answered_before.len() < 40);
+    drop(store);
+
+    let resumed = cli(data, &["refresh"], "", &simulator).await;
+    assert_ok(&resumed);
+    assert!(
+        stdout(&resumed).contains("40 familles interrogées"),
+        "{}",
+        stdout(&resumed)
+    );
+    let (asked, _) = queries(&simulator);
+    for id in &answered_before {
+        let index = ids.iter().position(|x| x == id).unwrap();
+        assert_eq!(
+            asked.get(&refresh_families::name_of(index)),
+            Some(&1),
+            "a family answered before the kill is never asked again"
+        );
+    }
+    assert!(asked.values().all(|n| *n <= 1 + interruptions));
+    assert_eq!(asked.len(), 40, "every family asked, the opt-out never");
+    let changed = (1..41).filter(|i| i % 2 == 1).count();
+    assert!(
+        stdout(&resumed).contains(&format!("{changed} QF enregistrés")),
+        "every result kept: {}",
+        stdout(&resumed)
+    );
+}
