@@ -16,7 +16,8 @@
 //!   than after the requests already queued. Its concurrency keeps the pace full whatever the
 //!   latency.
 //! - **Failures are sorted by what a person must do**: 401/403 stops the whole run with the
-//!   token's French message (an administrator must act; the run resumes afterwards); 404
+//!   token's French message (an administrator must act; the run resumes afterwards), and so
+//!   does an answer this build does not understand (a wrong address would fail every family); 404
 //!   `23003`/`10003` and refused identities go "à revoir" for an agent — a family is never
 //!   rejected automatically (users-and-peers §3: offer the paper attestation); 5xx, timeouts
 //!   and 409 are retried a few times with a backoff, then left for the next resume; a 429 is
@@ -883,11 +884,13 @@ async fn handle(context: &Context<'_>, family_id: i64, external_id: &str) -> Res
             Err(error) => error,
         };
         match error.kind {
-            ErrorKind::TokenRefused => {
+            // The token, or an answer this build does not understand (a wrong address): the
+            // next family would fail the same way, so the run stops at once.
+            ErrorKind::TokenRefused | ErrorKind::Unexpected => {
                 context.stopping.store(true, Ordering::SeqCst);
                 count_attempt(context, family_id, &error, now)?;
                 let mut stop = context.stop.lock().unwrap_or_else(|p| p.into_inner());
-                stop.get_or_insert_with(|| Error::new(Code::TokenRefused, error.full_message()));
+                stop.get_or_insert_with(|| Error::new(error.code, error.full_message()));
                 return Ok(Outcome::NotAsked);
             }
             ErrorKind::NoDossier => {
@@ -914,10 +917,7 @@ async fn handle(context: &Context<'_>, family_id: i64, external_id: &str) -> Res
                 return Ok(Outcome::Settled);
             }
             ErrorKind::Local => return Err(Error::from(error)),
-            ErrorKind::Unavailable
-            | ErrorKind::Conflict
-            | ErrorKind::RateLimited
-            | ErrorKind::Unexpected => {
+            ErrorKind::Unavailable | ErrorKind::Conflict | ErrorKind::RateLimited => {
                 if attempt >= context.options.attempts {
                     store_retry(context, family_id, &error, now)?;
                     return Ok(Outcome::Retry);
