@@ -66,6 +66,25 @@ enum Command {
     /// d'un allocataire ; chaque appel est inscrit au journal des accès
     #[command(alias = "rechercher")]
     Lookup(Box<LookupArgs>),
+    /// Actualiser les QF des familles sur API Particulier (celles qui ont refusé l'actualisation
+    /// ne sont pas interrogées) ; reprend une actualisation interrompue. Sans --agent, c'est
+    /// l'actualisation programmée (agent « système »)
+    #[command(alias = "actualiser")]
+    Refresh {
+        /// SIRET de la commune (par défaut, toutes celles qui ont leur jeton API Particulier)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Débit en requêtes par seconde (jamais au-delà du débit configuré)
+        #[arg(long, value_name = "R")]
+        rate: Option<u32>,
+        /// Interroger et afficher l'aperçu sans rien enregistrer dans les dossiers famille
+        /// (la fenêtre peut ensuite l'appliquer)
+        #[arg(long)]
+        dry_run: bool,
+        /// Nom de l'agent qui lance l'actualisation (un agent enregistré), inscrit au journal
+        #[arg(long, value_name = "NOM")]
+        agent: Option<String>,
+    },
     /// Lister les dossiers reçus, du plus récent au plus ancien
     Dossiers {
         /// SIRET de la commune (facultatif s'il n'y en a qu'une)
@@ -558,6 +577,21 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         Command::Sauvegarde { action } => backup_command(action, launch, now),
         Command::Sync { commune } => sync(launch, commune.as_deref(), now),
         Command::Lookup(args) => lookup_command(launch, &args, now),
+        Command::Refresh {
+            commune,
+            rate,
+            dry_run,
+            agent,
+        } => refresh_command(
+            launch,
+            &RefreshArgs {
+                commune,
+                rate,
+                dry_run,
+                agent,
+            },
+            now,
+        ),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Familles { commune, json } => list_families(launch, commune.as_deref(), json, now),
         Command::Dossier { action } => decide(launch, action, now),
@@ -1052,6 +1086,174 @@ fn sync(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
             Code::Internal,
             "Le relevé n'a pas abouti pour toutes les communes ; il sera repris au prochain \
              passage, rien n'est perdu.",
+        ));
+    }
+    Ok(())
+}
+
+struct RefreshArgs {
+    commune: Option<String>,
+    rate: Option<u32>,
+    dry_run: bool,
+    agent: Option<String>,
+}
+
+/// The registered, active agent named `name` (case and accents forgiven).
+fn named_agent(store: &Store, name: &str) -> Result<agents::Agent> {
+    let wanted = crate::text::fold(name.trim());
+    store
+        .read(agents::list)?
+        .into_iter()
+        .find(|agent| agent.active && crate::text::fold(&agent.name) == wanted)
+        .ok_or_else(|| {
+            Error::validation(format!(
+                "Agent « {} » inconnu ou désactivé : donnez le nom d'un agent enregistré \
+                 (guichet-qf agent list).",
+                name.trim()
+            ))
+        })
+}
+
+/// Runs or resumes the refresh of each commune, prints its summary, applies it unless
+/// `--dry-run`; fails when a run stopped on an error (it resumes at the next invocation).
+fn refresh_command(launch: &Launch, args: &RefreshArgs, now: Timestamp) -> Result<()> {
+    use crate::particulier;
+    use crate::refresh::{self, RunOptions, RunState, Trigger};
+    let store = open_store(launch, now)?;
+    let (trigger, agent) = match &args.agent {
+        Some(name) => (Trigger::Manuelle, named_agent(&store, name)?.name),
+        None => (Trigger::Programmee, journal::AGENT_SYSTEM.to_string()),
+    };
+    let targets = match &args.commune {
+        Some(siret) => vec![store.read(|conn| communes::resolve(conn, Some(siret)))?],
+        None => {
+            let mut configured = Vec::new();
+            for commune in store.read(communes::list)? {
+                let statuses = store.read(|conn| vault::statuses(conn, commune.id))?;
+                if statuses
+                    .iter()
+                    .any(|s| s.kind == SecretKind::ParticulierToken && s.configured_at.is_some())
+                {
+                    configured.push(commune);
+                } else {
+                    println!(
+                        "{} : jeton API Particulier non configuré, commune ignorée.",
+                        commune.name
+                    );
+                }
+            }
+            if configured.is_empty() {
+                return Err(Error::new(
+                    Code::NotFound,
+                    "Aucune commune n'a son jeton API Particulier : enregistrez-le dans \
+                     Paramètres › Secrets.",
+                ));
+            }
+            configured
+        }
+    };
+    let configured = particulier::connect::configured_rate(&store)?;
+    let rate = match args.rate {
+        Some(0) => {
+            return Err(Error::validation(
+                "--rate : au moins 1 requête par seconde.",
+            ))
+        }
+        Some(asked) if asked > configured => {
+            println!(
+                "Débit limité à {configured} requêtes par seconde, le débit configuré pour le \
+                 jeton."
+            );
+            configured
+        }
+        Some(asked) => asked,
+        None => configured,
+    };
+    let options = RunOptions::at_rate(rate);
+    if store.read(vault::source)?.is_none() {
+        return Err(particulier::connect::missing_token(&targets[0]));
+    }
+    let key = open_vault(&store, launch, now)?;
+    let runtime = runtime()?;
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
+    let mut failures = 0;
+    for commune in targets {
+        let outcome = particulier::connect::token_of(&store, &key, &commune)
+            .and_then(|token| {
+                let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
+                particulier::connect::batch_client(
+                    &store,
+                    urls.particulier_url,
+                    token,
+                    clock.clone(),
+                )
+            })
+            .and_then(|client| {
+                runtime.block_on(refresh::start_and_run(
+                    &store,
+                    &client,
+                    &commune,
+                    trigger,
+                    &agent,
+                    &options,
+                    today,
+                    &|| clock(),
+                    &|_| {},
+                ))
+            });
+        let summary = match outcome {
+            Ok(summary) => summary,
+            Err(error) => {
+                failures += 1;
+                tracing::warn!(commune = %commune.siret, error = %error.detail(), "refresh failed");
+                eprintln!("Erreur : {} : {}", commune.name, error.message);
+                continue;
+            }
+        };
+        println!("{} : {}.", commune.name, summary.sentence());
+        let preview = store.read(|conn| refresh::preview(conn, summary.run_id))?;
+        for review in &preview.to_review {
+            println!(
+                "  À revoir, famille {} : {}",
+                review.external_id, review.message
+            );
+        }
+        if summary.state == RunState::Arretee {
+            failures += 1;
+            eprintln!(
+                "Erreur : {} : {}",
+                commune.name,
+                summary
+                    .stop_reason
+                    .as_deref()
+                    .unwrap_or("actualisation arrêtée.")
+            );
+            println!(
+                "Rien n'est perdu : la prochaine actualisation reprendra là où celle-ci s'est \
+                 arrêtée."
+            );
+            continue;
+        }
+        println!("{}", preview.headline);
+        if args.dry_run {
+            println!(
+                "Aperçu seulement (--dry-run) : rien n'est enregistré ; l'écran Actualisation \
+                 peut l'appliquer."
+            );
+            continue;
+        }
+        let written = store.write(|tx| refresh::apply(tx, summary.run_id, &agent, now))?;
+        println!(
+            "{written} QF enregistré{} dans les dossiers famille.",
+            if written > 1 { "s" } else { "" }
+        );
+    }
+    if failures > 0 {
+        return Err(Error::new(
+            Code::Internal,
+            "L'actualisation n'a pas abouti pour toutes les communes ; elle reprendra au \
+             prochain lancement, rien n'est perdu.",
         ));
     }
     Ok(())

@@ -123,7 +123,81 @@ fn prepare(store: &Store, set: &Demo, now: Timestamp) -> Result<(Commune, Agent,
     }
     // The token is new at every start: what the guardian learnt of the previous one is stale.
     store.write(|tx| crate::particulier::token::forget(tx, commune.id))?;
+    seed_families(store, set, &commune, now)?;
     Ok((commune, agent, key))
+}
+
+/// Families the demonstration's family file starts with, so that the Actualisation screen has
+/// someone to refresh.
+pub const DEMO_FAMILIES: usize = 24;
+
+/// The seed of the demonstration families' codes.
+const DEMO_CODES_SEED: u64 = 0x51E5;
+
+/// Makes the demonstration's families known to its API Particulier (every start: the
+/// simulators start empty) and, the first time, writes them into the family file with their
+/// pivot identity and an older QF: two in three then change at the first refresh. The draw is
+/// the same at every start, so the stored families always match the simulator's.
+fn seed_families(store: &Store, set: &Demo, commune: &Commune, now: Timestamp) -> Result<()> {
+    use crate::families::{self, BirthParts, NewMember, NewQf, Role, Source};
+    use crate::simulators::hubee::{caf_spelling, Gender};
+    let drawn: Vec<_> = (0..DEMO_FAMILIES).map(|_| set.add_family()).collect();
+    let known: i64 = store.read(|conn| {
+        Ok(conn.query_row(
+            "SELECT COUNT(*) FROM families WHERE commune_id = ?1",
+            [commune.id],
+            |row| row.get(0),
+        )?)
+    })?;
+    if known > 0 {
+        return Ok(());
+    }
+    // Their codes come from a fixed seed too: the demonstration draws nothing at random.
+    let mut random = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(DEMO_CODES_SEED);
+    store.write(|tx| {
+        for (index, family) in drawn.iter().enumerate() {
+            let identity = &family.identity;
+            let id = families::create(tx, commune.id, AGENT_NAME, now, &mut random)?;
+            let pivot = NewMember {
+                role: Some(Role::Allocataire),
+                nom_naissance: caf_spelling(&identity.family_name),
+                prenoms: caf_spelling(&identity.given_names),
+                sexe: Some(
+                    match identity.gender {
+                        Gender::Female => "F",
+                        Gender::Male => "M",
+                    }
+                    .to_string(),
+                ),
+                naissance: BirthParts {
+                    annee: Some(i32::from(identity.birthdate.year())),
+                    mois: Some(i32::from(identity.birthdate.month())),
+                    jour: Some(i32::from(identity.birthdate.day())),
+                },
+                pays_naissance: Some(identity.birth_country.clone()),
+                commune_naissance: identity.birthplace.clone(),
+                ..NewMember::default()
+            };
+            families::add_member(tx, id, &pivot, true, now)?;
+            let quotient = &family.quotient;
+            let older = quotient.valeur.map(|v| {
+                if index % 3 == 0 {
+                    v
+                } else {
+                    v.saturating_sub(40).max(1)
+                }
+            });
+            let qf = NewQf {
+                valeur: older,
+                annee: i32::from(quotient.annee) - 1,
+                mois: i32::from(quotient.mois),
+                fournisseur: quotient.fournisseur.code().to_string(),
+                source: Source::Guichet,
+            };
+            families::add_qf(tx, id, &qf, AGENT_NAME, now)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -171,5 +245,46 @@ mod tests {
         assert_eq!(secret.expose_secret(), second.set.credentials.client_secret);
         assert_ne!(secret.expose_secret(), first_secret);
         second.set.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_demonstration_families_are_known_to_its_api_particulier() {
+        use crate::refresh::{self, RunOptions, Trigger};
+        let real = tempfile::tempdir().unwrap();
+        let demo = start(real.path(), demo::TOKEN_LIFETIME, Timestamp::now())
+            .await
+            .unwrap();
+        let token = vault::get(
+            &demo.store,
+            &demo.key,
+            demo.commune.id,
+            SecretKind::ParticulierToken,
+        )
+        .unwrap()
+        .unwrap();
+        let client = crate::particulier::connect::batch_client(
+            &demo.store,
+            demo.set.particulier.url(),
+            token,
+            std::sync::Arc::new(Timestamp::now),
+        )
+        .unwrap();
+        let today = Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let summary = refresh::start_and_run(
+            &demo.store,
+            &client,
+            &demo.commune,
+            Trigger::Manuelle,
+            AGENT_NAME,
+            &RunOptions::at_rate(client.rate()),
+            today,
+            &Timestamp::now,
+            &|_| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(summary.answered, DEMO_FAMILIES as u32, "{summary:?}");
+        assert!(summary.changed >= DEMO_FAMILIES as u32 / 2, "{summary:?}");
+        demo.set.stop().await;
     }
 }

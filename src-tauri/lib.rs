@@ -24,6 +24,7 @@ pub mod logging;
 pub mod particulier;
 pub mod places;
 pub mod poster;
+pub mod refresh;
 pub mod settings;
 pub mod setup;
 pub mod simulators;

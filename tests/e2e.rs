@@ -1588,3 +1588,113 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
 
     client.close().await.expect("closing the WebDriver session");
 }
+
+/// The `<progress>` bar's value and maximum, as its attributes hold them (WebDriver gives
+/// numeric properties as numbers, which the client does not read).
+async fn progress_of(client: &Client, css: &str) -> Option<(f64, f64)> {
+    let bar = client.find(Locator::Css(css)).await.ok()?;
+    let value = bar.attr("value").await.ok()??.parse().ok()?;
+    let max = bar.attr("max").await.ok()??.parse().ok()?;
+    Some((value, max))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_shows_its_progress_and_summary_and_is_applied() {
+    let Some((driver, client)) = start_app("refresh").await else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+    element(&client, "#inbox-search").await;
+    click(&client, "#nav-actualisation").await;
+    wait_text(&client, "#refresh-summary", "no refresh yet", |t| {
+        t.contains("Aucune actualisation")
+    })
+    .await;
+
+    // "Actualiser maintenant": the bar moves through the demonstration's families.
+    click(&client, "#refresh-start").await;
+    let deadline = Instant::now() + UI_TIMEOUT;
+    let mut seen = Vec::new();
+    loop {
+        if let Some((value, max)) = progress_of(&client, "#refresh-progress").await {
+            if max > 1.0 && seen.last() != Some(&value) {
+                seen.push(value);
+            }
+        }
+        if let Ok(summary) = client.find(Locator::Css("#refresh-summary")).await {
+            if summary
+                .text()
+                .await
+                .is_ok_and(|t| t.contains("24 familles interrogées"))
+            {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refresh never ended: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    assert!(
+        seen.iter().any(|v| *v > 0.0 && *v < 24.0),
+        "the bar never showed a run midway: {seen:?}"
+    );
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "the bar only moves forward: {seen:?}"
+    );
+
+    // The summary and the preview, then "Appliquer".
+    let summary = wait_text(&client, "#refresh-summary", "the summary", |t| {
+        t.contains("à appliquer")
+    })
+    .await;
+    assert!(summary.contains("0 à revoir, 0 en attente"), "{summary:?}");
+    let headline = wait_text(&client, "#refresh-headline", "the preview", |t| {
+        t.contains("changent de QF")
+    })
+    .await;
+    let changed: u32 = headline
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{headline:?}"));
+    assert!(changed > 0, "{headline:?}");
+    element(&client, "#refresh-changes").await;
+    click(&client, "#refresh-apply").await;
+    wait_text(&client, "#refresh-summary", "the applied run", |t| {
+        t.contains("appliquée")
+    })
+    .await;
+    let status = visible_or_hidden_text(&client, "#refresh-status").await;
+    assert!(
+        status.contains(&format!("{changed} QF enregistrés")),
+        "{status:?}"
+    );
+
+    // The calls are in the access journal, under the agent's name and the manual motif.
+    let demo_database = driver
+        .data_dir()
+        .join("demonstration")
+        .join("guichet-qf.sqlite3");
+    let store = guichet_qf::store::open(&demo_database).unwrap();
+    let rows = store
+        .read(|conn| {
+            guichet_qf::journal::list(
+                conn,
+                &guichet_qf::journal::Filter::default(),
+                &jiff::tz::TimeZone::UTC,
+                1000,
+            )
+        })
+        .unwrap();
+    let calls = rows
+        .iter()
+        .filter(|r| r.motif.as_deref() == Some(guichet_qf::refresh::MOTIF_MANUAL))
+        .count();
+    assert_eq!(calls, 24);
+
+    client.close().await.expect("closing the WebDriver session");
+}

@@ -50,6 +50,9 @@
 /** @typedef {import("./bindings/LetterSelection").LetterSelection} LetterSelection */
 /** @typedef {import("./bindings/LetterRecipient").LetterRecipient} LetterRecipient */
 /** @typedef {import("./bindings/LettersPreview").LettersPreview} LettersPreview */
+/** @typedef {import("./bindings/RefreshView").RefreshView} RefreshView */
+/** @typedef {import("./bindings/RefreshPreview").RefreshPreview} RefreshPreview */
+/** @typedef {import("./bindings/RefreshSchedule").RefreshSchedule} RefreshSchedule */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -306,6 +309,54 @@ export const syncNow = () => call("sync_now");
  */
 export function onSyncState(handler) {
   return window.__TAURI__.event.listen("sync-state", (event) => handler(/** @type {SyncState} */ (event.payload)));
+}
+
+/**
+ * The commune's QF refresh: its schedule, whether a run is going on and how far,
+ * and the latest run's counts.
+ * @param {number} communeId
+ * @returns {Promise<RefreshView>}
+ */
+export const refreshState = (communeId) => call("refresh_state", { communeId });
+
+/**
+ * "Actualiser maintenant" (or "Reprendre"): the run goes on in the background,
+ * its progress arrives through `onRefreshState`.
+ * @param {number} communeId
+ * @returns {Promise<null>}
+ */
+export const refreshNow = (communeId) => call("refresh_now", { communeId });
+
+/**
+ * What applying a run would change: "N familles changent de QF", the families
+ * that change and those to review.
+ * @param {number} runId
+ * @returns {Promise<RefreshPreview>}
+ */
+export const refreshPreview = (runId) => call("refresh_preview", { runId });
+
+/**
+ * "Appliquer": writes the changed QFs into the family file.
+ * @param {number} runId
+ * @returns {Promise<number>} how many QFs were written
+ */
+export const refreshApply = (runId) => call("refresh_apply", { runId });
+
+/**
+ * Saves the commune's refresh schedule (administrators).
+ * @param {number} communeId
+ * @param {RefreshSchedule} schedule
+ * @returns {Promise<null>}
+ */
+export const refreshScheduleSet = (communeId, schedule) => call("refresh_schedule_set", { communeId, schedule });
+
+/**
+ * Calls `handler` with each change of a commune's refresh (start, progress, end).
+ * @param {(view: RefreshView) => void} handler
+ * @returns {Promise<() => void>} stops listening
+ */
+export function onRefreshState(handler) {
+  return window.__TAURI__.event.listen("refresh-state", (event) => handler(/** @type {RefreshView} */ (event.payload)));
 }
 
 /**

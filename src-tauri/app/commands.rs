@@ -61,6 +61,11 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         dossier_decide,
         sync_states,
         sync_now,
+        refresh_state,
+        refresh_now,
+        refresh_preview,
+        refresh_apply,
+        refresh_schedule_set,
         journal_list,
         journal_verify,
         journal_export,
@@ -467,6 +472,76 @@ async fn sync_now(shell: State<'_, Shell>) -> Reply<()> {
         shell.agent(Timestamp::now())?;
         shell.poller.request();
         Ok(())
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The QF refresh (`refresh`): the run goes on in the window's loop (`refresher.rs`), its progress
+// as `refresh-state` events; nothing reaches the family file before an agent clicks "Appliquer".
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn refresh_state(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+) -> Reply<super::refresher::RefreshView> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.refresher.view(&shell, commune_id)
+    };
+    run().map_err(ipc)
+}
+
+/// "Actualiser maintenant" (or "Reprendre" an interrupted run).
+#[tauri::command]
+async fn refresh_now(shell: State<'_, Shell>, commune_id: i64) -> Reply<()> {
+    let run = || {
+        let agent = shell.agent(Timestamp::now())?;
+        shell.refresher.request(commune_id, agent.name);
+        Ok(())
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn refresh_preview(shell: State<'_, Shell>, run_id: i64) -> Reply<crate::refresh::Preview> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| crate::refresh::preview(conn, run_id))
+    };
+    run().map_err(ipc)
+}
+
+/// "Appliquer": the changed QFs into the family file, in the agent's name.
+#[tauri::command]
+async fn refresh_apply(shell: State<'_, Shell>, run_id: i64) -> Reply<u32> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let written = shell
+            .store()?
+            .write(|tx| crate::refresh::apply(tx, run_id, &agent.name, now))?;
+        Ok(u32::try_from(written).unwrap_or(u32::MAX))
+    };
+    run().map_err(ipc)
+}
+
+/// The commune's schedule, set by an administrator.
+#[tauri::command]
+async fn refresh_schedule_set(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    schedule: crate::refresh::Schedule,
+) -> Reply<()> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        shell
+            .store()?
+            .write(|tx| crate::refresh::set_schedule(tx, commune_id, &schedule, &agent.name, now))
     };
     run().map_err(ipc)
 }

@@ -7,6 +7,7 @@
 
 mod commands;
 mod poller;
+mod refresher;
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -72,6 +73,7 @@ pub struct Shell {
     /// simulators while holding it, so that two clicks cannot start two demonstrations.
     demo: tokio::sync::Mutex<Option<RunningDemo>>,
     poller: poller::Poller,
+    refresher: refresher::Refresher,
 }
 
 /// The demonstration while it runs, and what it replaced.
@@ -103,6 +105,7 @@ impl Shell {
             desk: Mutex::new(None),
             demo: tokio::sync::Mutex::new(None),
             poller: poller::Poller::default(),
+            refresher: refresher::Refresher::default(),
         };
         let slot = match store::open(&shell.launch.database_path()) {
             Ok(store) => {
@@ -196,6 +199,20 @@ impl Shell {
         let token = connect::token_of(store, &self.key()?, commune)?;
         let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
         connect::counter_client(store, urls.particulier_url, token, clock)
+    }
+
+    /// The refresh batch's API Particulier client of `commune`: the same token and shared
+    /// limiter as the counter, a batch's patience.
+    fn particulier_batch_client(
+        &self,
+        store: &Store,
+        commune: &crate::communes::Commune,
+    ) -> Result<crate::particulier::ParticulierClient> {
+        use crate::particulier::connect;
+        let urls = self.service_urls(commune)?;
+        let token = connect::token_of(store, &self.key()?, commune)?;
+        let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
+        connect::batch_client(store, urls.particulier_url, token, clock)
     }
 
     /// Asks API Particulier about `commune_id`'s token and records the answer for the banners,
@@ -400,6 +417,7 @@ impl Shell {
         }
         drop(running);
         self.poller.forget();
+        self.refresher.forget();
         self.poller.request();
         self.status(now)
     }
@@ -424,6 +442,7 @@ impl Shell {
         }
         drop(running);
         self.poller.forget();
+        self.refresher.forget();
         self.status(now)
     }
 }
@@ -454,6 +473,8 @@ pub fn run() -> i32 {
         .setup(|app| {
             use tauri::Manager;
             tauri::async_runtime::spawn(poller::run(app.handle().clone()));
+            // The QF refresh: "Actualiser maintenant", and the schedule at start then hourly.
+            tauri::async_runtime::spawn(refresher::run(app.handle().clone()));
             // The token guardian: at start, then every hour for the tokens not checked today.
             let guardian = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -238,6 +238,20 @@ pub enum Source {
     Guichet,
     /// A paper attestation typed by an agent.
     AttestationPapier { document: DocumentType },
+    /// The scheduled (or "Actualiser maintenant") refresh on API Particulier ([`crate::refresh`]).
+    Actualisation,
+}
+
+impl Source {
+    /// The words the agent reads.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Source::DossierHubee { .. } => "Dossier Hubee",
+            Source::Guichet => "Guichet",
+            Source::AttestationPapier { .. } => "Attestation papier",
+            Source::Actualisation => "Actualisation",
+        }
+    }
 }
 
 /// The paper documents an agent may type a QF from.
@@ -583,6 +597,7 @@ pub fn add_qf(
         Source::DossierHubee { dossier_id } => ("dossier_hubee", Some(*dossier_id), None),
         Source::Guichet => ("guichet", None, None),
         Source::AttestationPapier { document } => ("attestation_papier", None, Some(document.id())),
+        Source::Actualisation => ("actualisation", None, None),
     };
     tx.execute(
         "INSERT INTO qf_history (family_id, valeur, annee, mois, fournisseur, source, dossier_id,
@@ -682,6 +697,7 @@ pub fn history(conn: &Connection, family_id: i64) -> Result<Vec<QfEntry>> {
                     document: DocumentType::from_id(&document)
                         .unwrap_or(DocumentType::AttestationQuotientFamilial),
                 },
+                ("actualisation", _, _) => Source::Actualisation,
                 _ => Source::Guichet,
             };
             Ok(QfEntry {

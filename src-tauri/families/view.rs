@@ -39,7 +39,8 @@ pub struct QfRow {
     /// `CNAF` or `MSA`.
     pub fournisseur: String,
     pub source: Source,
-    /// "Dossier Hubee", "Guichet" or "Attestation papier (attestation de paiement)".
+    /// "Dossier Hubee", "Guichet", "Attestation papier (attestation de paiement)" or
+    /// "Actualisation".
     pub source_label: String,
     #[ts(type = "string")]
     pub recorded_at: Timestamp,
@@ -54,6 +55,7 @@ pub fn source_label(source: &Source) -> String {
         Source::AttestationPapier { document } => {
             format!("Attestation papier ({})", document.label())
         }
+        Source::Actualisation => Source::Actualisation.label().to_string(),
     }
 }
 

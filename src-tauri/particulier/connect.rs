@@ -44,6 +44,30 @@ pub fn counter_client(
     ParticulierClient::new(ClientConfig::counter(base_url, token, limiter, clock))
 }
 
+/// The refresh batch's client: the same token, the same shared limiter at the configured rate
+/// as the counter, but the patience of a batch (a minute in the limiter's queue or behind a
+/// 429, five replays of a 429) since nobody waits at the desk.
+pub fn batch_client(
+    store: &Store,
+    base_url: String,
+    token: SecretString,
+    clock: Clock,
+) -> Result<ParticulierClient> {
+    let rate = configured_rate(store)?;
+    let limiter = limiter::shared(&token, rate);
+    let mut config = ClientConfig::counter(base_url, token, limiter, clock);
+    config.max_wait = std::time::Duration::from_secs(60);
+    config.rate_limit_retries = 5;
+    ParticulierClient::new(config)
+}
+
+/// The installation's rate for API Particulier calls ([`crate::settings::Settings`]).
+pub fn configured_rate(store: &Store) -> Result<u32> {
+    Ok(store
+        .read(crate::settings::get)?
+        .particulier_requests_per_second)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -253,8 +253,26 @@ pub async fn lookup(
     request: &LookupRequest<'_>,
     now: Timestamp,
 ) -> Result<Lookup, LookupError> {
+    lookup_for(store, client, commune, request, None, now).await
+}
+
+/// [`lookup`] on behalf of a known family: its `reference` (our opaque `external_id`, never an
+/// identity) goes into each journal row, so that an audit can tell which family a batch call
+/// was about.
+#[allow(clippy::result_large_err)]
+pub async fn lookup_for(
+    store: &Store,
+    client: &ParticulierClient,
+    commune: &Commune,
+    request: &LookupRequest<'_>,
+    reference: Option<&str>,
+    now: Timestamp,
+) -> Result<Lookup, LookupError> {
     check_motif(request.motif)?;
-    let template = journal_entry(commune, request, now);
+    let template = Entry {
+        reference: reference.map(str::to_string),
+        ..journal_entry(commune, request, now)
+    };
     journal::check(&template)?;
     let exchange = client
         .quotient_familial(&commune.siret, request.identity, request.period)

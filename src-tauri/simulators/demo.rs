@@ -67,6 +67,7 @@ pub struct Demo {
     /// The API Particulier token of the demonstration commune.
     pub token: String,
     families: Mutex<Families>,
+    clock: SimClock,
 }
 
 /// The fictitious families, drawn in order from batches of the generator, whose batches cover
@@ -125,6 +126,7 @@ pub async fn start(options: Options) -> std::io::Result<Demo> {
             batch: hubee::fictitious_dossiers(options.seed, BATCH),
             next: 0,
         }),
+        clock: options.clock.clone(),
     };
     for _ in 0..options.dossiers {
         demo.add_dossier();
@@ -153,6 +155,29 @@ impl Demo {
             .seed_formulaire_qf(DEMO_SIRET, DEMO_COG, &dossier);
         self.particulier.add_case(identity_case(&dossier));
         dossier
+    }
+
+    /// A family already known to the commune (a counter visit, an earlier form) whom API
+    /// Particulier also knows, for the refresh to ask: the same identity answers without a
+    /// month, and for this month and the previous one asked explicitly (a refresh before the
+    /// CAF's monthly update asks the previous month).
+    pub fn add_family(&self) -> FormulaireQf {
+        let family = self
+            .families
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .next();
+        let case = identity_case(&family);
+        let today = self.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let previous = today.first_of_month().yesterday().unwrap_or(today);
+        for month in [today, previous] {
+            let mut dated = case.clone();
+            dated.params["annee"] = json!(month.year().to_string());
+            dated.params["mois"] = json!(month.month().to_string());
+            self.particulier.add_case(dated);
+        }
+        self.particulier.add_case(case);
+        family
     }
 
     pub async fn stop(self) {

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_particulier_tokens.sql"),
     include_str!("migrations/0005_poster_settings.sql"),
     include_str!("migrations/0006_families.sql"),
+    include_str!("migrations/0007_refresh.sql"),
 ];
 
 /// The schema version this build writes.

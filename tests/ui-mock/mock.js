@@ -223,6 +223,44 @@
     configured: true,
   };
   const listeners = [];
+  // The QF refresh: ?refresh=none shows a commune never refreshed, ?refresh=stopped
+  // a run stopped by a revoked token; otherwise a run waits for "Appliquer".
+  const refreshListeners = [];
+  const refreshSummary = (extra = {}) => {
+    const summary = {
+      run_id: 3, commune_id: 1, state: "apercu", trigger: "programmee", agent: "système",
+      started_at: new Date(Date.now() - 50 * 60_000).toISOString(), annee: 2026, mois: 11,
+      total: 42, answered: 40, changed: 12, to_review: 2, pending: 0, opted_out: 3, stop_reason: null, ...extra,
+    };
+    const n = (k, word) => `${k} ${word}${k > 1 ? "s" : ""}`;
+    const queried = summary.answered + summary.to_review;
+    summary.text = `${n(queried, "famille")} interrogée${queried > 1 ? "s" : ""}, ${summary.changed} ${summary.changed > 1 ? "changent" : "change"} de QF, ${summary.to_review} à revoir, ${summary.pending} en attente`
+      + (summary.opted_out > 0 ? ` (${n(summary.opted_out, "famille")} refusant l'actualisation, non interrogée${summary.opted_out > 1 ? "s" : ""})` : "");
+    return summary;
+  };
+  const refreshView = {
+    commune_id: 1,
+    schedule: { kind: "mensuelle", jour: 10 },
+    configured: true,
+    running: false,
+    progress: null,
+    latest: params.get("refresh") === "none" ? null
+      : params.get("refresh") === "stopped"
+        ? refreshSummary({ state: "arretee", answered: 17, changed: 5, to_review: 0, pending: 25, stop_reason: "Le jeton API Particulier de la commune a été révoqué (mis sur liste noire). Le demandeur de l'habilitation doit en obtenir un nouveau sur particulier.api.gouv.fr/compte ; un administrateur l'enregistre ensuite dans Paramètres › Secrets." })
+        : refreshSummary(),
+    last_error: null,
+  };
+  const refreshChanges = [
+    { family_id: 11, external_id: "0h4k7m2p9r3t5v8x1z6b0d2f4g", name: "LEFÈVRE ÉLODIE CÉCILE", previous: 598, valeur: 642, fournisseur: "CNAF" },
+    { family_id: 12, external_id: "1a4k7m2p9r3t5v8x1z6b0d2f4g", name: "N'DIAYE ANAÏS", previous: null, valeur: 431, fournisseur: "MSA" },
+    { family_id: 13, external_id: "2a4k7m2p9r3t5v8x1z6b0d2f4g", name: "MARTIN ZOÉ", previous: 1210, valeur: null, fournisseur: "CNAF" },
+  ];
+  const refreshReviews = [
+    { family_id: 14, external_id: "3a4k7m2p9r3t5v8x1z6b0d2f4g", name: "DA SILVA INÈS", message: "Plus de dossier CAF/MSA ? La CAF n'a plus de dossier pour cette famille. Vérifiez avec elle (changement de caisse, fin de droits) et proposez l'attestation papier : la famille n'est pas écartée.", api_code: "23003" },
+  ];
+  const emitRefresh = () => {
+    for (const listener of refreshListeners) listener({ payload: structuredClone(refreshView) });
+  };
   const detail = (row) => ({
     row,
     case_id: `case-${row.id}`,
@@ -311,6 +349,44 @@
       const row = db.dossiers.find((d) => d.id === id);
       row.statut = refus === null ? "traite" : "refuse";
       return detail(row);
+    },
+    refresh_state: () => structuredClone(refreshView),
+    refresh_now: () => {
+      // A short fake run, so that the progress bar can be seen.
+      let done = 0;
+      const total = 8;
+      const step = () => {
+        refreshView.running = done < total;
+        refreshView.progress = { run_id: 4, done, total, errors: done > 5 ? 1 : 0 };
+        if (done === total) {
+          refreshView.latest = refreshSummary({ run_id: 4, trigger: "manuelle", agent: db.agent.name, started_at: now(), total, answered: 7, changed: 3, to_review: 1, opted_out: 0 });
+        }
+        emitRefresh();
+        if (done++ < total) setTimeout(step, 400);
+      };
+      step();
+      return null;
+    },
+    refresh_preview: ({ runId }) => {
+      const summary = refreshView.latest;
+      const changes = refreshChanges.slice(0, Math.min(summary.changed, refreshChanges.length));
+      return {
+        summary,
+        headline: `${summary.changed} famille${summary.changed > 1 ? "s changent" : " change"} de QF.`,
+        changes,
+        to_review: summary.to_review > 0 ? refreshReviews : [],
+        run_id: runId,
+      };
+    },
+    refresh_apply: () => {
+      const written = refreshView.latest.changed;
+      refreshView.latest = { ...refreshView.latest, state: "appliquee" };
+      return written;
+    },
+    refresh_schedule_set: ({ schedule }) => {
+      if (schedule.kind !== "aucune" && (schedule.jour < 1 || schedule.jour > 28)) return fail("validation", "Jour : choisissez un jour de 1 à 28 (présent dans tous les mois).");
+      refreshView.schedule = schedule;
+      return null;
     },
     sync_states: () => [syncState],
     sync_now: () => {
@@ -706,6 +782,7 @@
     event: {
       listen: async (name, handler) => {
         if (name === "sync-state") listeners.push(handler);
+        if (name === "refresh-state") refreshListeners.push(handler);
         return () => {};
       },
     },

@@ -14,6 +14,7 @@ valeur: number | null, annee: number, mois: number,
  */
 fournisseur: string, source: QfSource, 
 /**
- * "Dossier Hubee", "Guichet" or "Attestation papier (attestation de paiement)".
+ * "Dossier Hubee", "Guichet", "Attestation papier (attestation de paiement)" or
+ * "Actualisation".
  */
 source_label: string, recorded_at: string, agent: string, };

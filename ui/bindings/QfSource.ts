@@ -4,4 +4,4 @@ import type { DocumentType } from "./DocumentType";
 /**
  * Where a QF came from.
  */
-export type QfSource = { "type": "dossier_hubee", dossier_id: number, } | { "type": "guichet" } | { "type": "attestation_papier", document: DocumentType, };
+export type QfSource = { "type": "dossier_hubee", dossier_id: number, } | { "type": "guichet" } | { "type": "attestation_papier", document: DocumentType, } | { "type": "actualisation" };

@@ -11,6 +11,7 @@ import { renderPoster } from "./poster.js";
 import { renderFamilies } from "./families.js";
 import { renderInbox } from "./inbox.js";
 import { renderCounter } from "./counter.js";
+import { renderRefresh } from "./refresh.js";
 import { watchSync } from "../sync.js";
 
 /** @typedef {import("../app.js").App} App */
@@ -51,13 +52,14 @@ function listenToTokenGuardian() {
   });
 }
 
-/** @typedef {"dossiers" | "recherche" | "familles" | "affiche" | "journal" | "parametres"} ViewName */
+/** @typedef {"dossiers" | "recherche" | "familles" | "actualisation" | "affiche" | "journal" | "parametres"} ViewName */
 
 /** @type {{ name: ViewName, label: string }[]} */
 const NAV_ITEMS = [
   { name: "dossiers", label: "Dossiers" },
   { name: "recherche", label: "Recherche QF" },
   { name: "familles", label: "Familles" },
+  { name: "actualisation", label: "Actualisation" },
   { name: "affiche", label: "Affiche" },
   { name: "journal", label: "Journal" },
   { name: "parametres", label: "Paramètres" },
@@ -301,6 +303,8 @@ export function renderShell(status, app) {
         ? renderJournal(main, context)
       : name === "affiche"
         ? renderPoster(main, context)
+      : name === "actualisation"
+        ? renderRefresh(main, context)
         : renderFamilies(main, context);
     if (moveFocus) {
       focusHeading(heading);
