@@ -792,11 +792,15 @@ fn retry_count(context: &Context<'_>) -> Result<u32> {
 
 /// The identity API Particulier is asked for: the pivot member's, with the counter's rules.
 pub fn identity_of(member: &Member) -> IdentityInput {
+    // Names go out as the caisses keep them: upper case, without accents. API Particulier
+    // transliterates to ASCII before matching in production (spec §13.3), so nothing is lost,
+    // and an identity written with FranceConnect's accents ("Lefèvre") still finds the family
+    // where the matching is accent-sensitive (the staging environment).
+    let caf = |name: &str| crate::text::fold(name).to_uppercase();
     IdentityInput {
-        nom_naissance: member.nom_naissance.clone(),
-        nom_usage: member.nom_usage.clone(),
-        prenoms: member
-            .prenoms
+        nom_naissance: caf(&member.nom_naissance),
+        nom_usage: member.nom_usage.as_deref().map(caf),
+        prenoms: caf(&member.prenoms)
             .split_whitespace()
             .take(identity::MAX_PRENOMS)
             .map(str::to_string)

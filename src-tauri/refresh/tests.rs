@@ -280,3 +280,32 @@ fn the_scheduler_resumes_an_interrupted_run_and_starts_a_due_one() {
     assert_eq!(step(today), Step::Rien, "this month's run happened");
     assert_eq!(step(date("2026-12-10")), Step::Lancer);
 }
+
+#[test]
+fn the_identity_asked_is_spelt_as_the_caisses_keep_it() {
+    let member = families::Member {
+        id: 1,
+        role: Role::Allocataire,
+        nom_naissance: "Lefèvre".into(),
+        nom_usage: Some("Ben Saïd".into()),
+        prenoms: "Jeanne  Stéphanie Chloé Zoé".into(),
+        sexe: Some("F".into()),
+        naissance: BirthParts {
+            annee: Some(1987),
+            mois: Some(6),
+            jour: None,
+        },
+        pays_naissance: Some("99100".into()),
+        commune_naissance: Some("69123".into()),
+        commune_naissance_nom: None,
+        departement_naissance: None,
+        pivot: true,
+    };
+    let identity = identity_of(&member);
+    assert_eq!(identity.nom_naissance, "LEFEVRE");
+    assert_eq!(identity.nom_usage.as_deref(), Some("BEN SAID"));
+    // At most three first names, each its own element.
+    assert_eq!(identity.prenoms, ["JEANNE", "STEPHANIE", "CHLOE"]);
+    assert_eq!(identity.date_naissance.as_deref(), Some("1987-06"));
+    assert_eq!(identity.commune_naissance.as_deref(), Some("69123"));
+}
