@@ -1550,25 +1550,8 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
         !t.trim().is_empty()
     })
     .await;
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    let this_month = format!(
-        "{} {}",
-        MONTHS[usize::from(today.month().unsigned_abs()) - 1],
-        today.year()
-    );
+    let this_month =
+        guichet_qf::poster::letter::month_label(i32::from(today.year()), i32::from(today.month()));
     assert!(!rows.contains(&this_month), "{rows:?}");
     let image = element(&client, "#letters-preview-image").await;
     let started = Instant::now();

@@ -1090,29 +1090,17 @@ pub async fn start_and_run(
 /// ask the same families twice. An OS file lock next to the database, released by the system
 /// however the process ends, so a crashed run never blocks its resumption.
 fn lock_commune(store: &Store, commune: &Commune) -> Result<std::fs::File> {
-    let dir = store
-        .path()
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let path = dir.join(format!("actualisation-{}.lock", commune.id));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+    let name = format!("actualisation-{}.lock", commune.id);
+    store.try_lock_beside(&name)?.ok_or_else(|| {
+        Error::new(
             Code::Conflict,
             format!(
                 "Une actualisation des QF de {} est déjà en cours (dans une autre fenêtre de \
                  Guichet QF ou par la tâche planifiée).",
                 commune.name
             ),
-        )),
-        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
-    }
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,6 +146,29 @@ impl Store {
         &self.path
     }
 
+    /// Takes the OS file lock `name` next to the database, held until the returned file is
+    /// dropped; `None` while someone else (this process or another) holds it. The system
+    /// releases a lock however its holder ends, so a crash never leaves it taken. The window
+    /// and a scheduled command line share these locks to keep a commune's relevé or refresh to
+    /// one at a time.
+    pub fn try_lock_beside(&self, name: &str) -> Result<Option<std::fs::File>> {
+        let dir = self
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(name))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
+        }
+    }
+
     /// The folder holding this database's backups.
     pub fn backups_dir(&self) -> PathBuf {
         backup::dir_for(&self.path)

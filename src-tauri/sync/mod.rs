@@ -231,20 +231,9 @@ pub async fn run_pass_with(
 /// system releases it when its process ends, however it ends: a crashed pass never blocks the
 /// next one. The returned file holds the lock until it is dropped.
 fn lock_commune(store: &Store, commune: &Commune) -> Result<std::fs::File> {
-    let dir = store
-        .path()
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    let path = dir.join(format!("releve-{}.lock", commune.id));
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(Error::new(
+    let name = format!("releve-{}.lock", commune.id);
+    store.try_lock_beside(&name)?.ok_or_else(|| {
+        Error::new(
             crate::error::Code::Conflict,
             format!(
                 "Un autre relevé Hubee est en cours pour {} (dans une autre fenêtre de Guichet \
@@ -252,9 +241,8 @@ fn lock_commune(store: &Store, commune: &Commune) -> Result<std::fs::File> {
                  n'est perdu.",
                 commune.name
             ),
-        )),
-        Err(std::fs::TryLockError::Error(error)) => Err(error.into()),
-    }
+        )
+    })
 }
 
 /// What every step of a pass needs.

@@ -9,6 +9,7 @@
 import { lettersOpen, lettersPreview, lettersRecipients, lettersSaveAs } from "../api.js";
 import { alertRegion, announce, clearRegion, h, scrollRegion, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
+import { fileButton } from "../files.js";
 import { formatMonth, formatSize } from "../format.js";
 
 /** @typedef {import("../bindings/LetterRecipient").LetterRecipient} LetterRecipient */
@@ -188,34 +189,8 @@ export function lettersPanel(commune) {
     }
   });
 
-  /**
-   * @param {HTMLButtonElement} button
-   * @param {() => Promise<Printed | null>} action null when the agent cancelled
-   * @param {(printed: Printed) => string} done
-   */
-  function fileButton(button, action, done) {
-    button.addEventListener("click", async () => {
-      if (button.getAttribute("aria-busy") === "true") {
-        return;
-      }
-      clearRegion(error);
-      clearRegion(status);
-      button.setAttribute("aria-busy", "true");
-      try {
-        const printed = await action();
-        if (printed) {
-          announce(status, done(printed));
-          status.dataset.path = printed.path;
-        }
-      } catch (reason) {
-        report(reason, error);
-      } finally {
-        button.removeAttribute("aria-busy");
-      }
-    });
-  }
-  fileButton(openButton, () => lettersOpen(communeId, selection()), (p) => `Le PDF des lettres est ouvert dans le lecteur de PDF : imprimez-le depuis celui-ci. L'impression est inscrite au journal.`);
-  fileButton(saveAsButton, () => lettersSaveAs(communeId, selection()), (p) => `Le PDF des lettres est enregistré dans « ${p.path} » (${formatSize(p.bytes)}).`);
+  fileButton(openButton, { error, status, action: () => lettersOpen(communeId, selection()), done: (p) => `Le PDF des lettres est ouvert dans le lecteur de PDF : imprimez-le depuis celui-ci. L'impression est inscrite au journal.` });
+  fileButton(saveAsButton, { error, status, action: () => lettersSaveAs(communeId, selection()), done: (p) => `Le PDF des lettres est enregistré dans « ${p.path} » (${formatSize(p.bytes)}).` });
 
   return panel;
 }

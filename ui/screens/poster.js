@@ -19,6 +19,7 @@ import {
 } from "../api.js";
 import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
+import { fileButton } from "../files.js";
 import { formatSize } from "../format.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
@@ -285,43 +286,12 @@ export function renderPoster(main, context) {
     );
   }
 
-  /**
-   * Runs a button's action once at a time, shows where the file went.
-   * @param {HTMLButtonElement} button
-   * @param {() => Promise<Printed | null>} action null when the agent cancelled
-   * @param {(printed: Printed) => string} done
-   */
-  function fileButton(button, action, done) {
-    button.addEventListener("click", async () => {
-      if (button.getAttribute("aria-busy") === "true") {
-        return;
-      }
-      clearRegion(error);
-      clearRegion(status);
-      if (!checkForm()) {
-        return;
-      }
-      button.setAttribute("aria-busy", "true");
-      try {
-        const printed = await action();
-        if (printed) {
-          announce(status, done(printed));
-          status.dataset.path = printed.path;
-        }
-      } catch (reason) {
-        report(reason, error);
-      } finally {
-        button.removeAttribute("aria-busy");
-      }
-    });
-  }
-
   const currentFormat = () => /** @type {PosterFormat} */ (format.value);
-  fileButton(openButton, () => posterOpen(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est ouverte dans le lecteur de PDF : imprimez-la depuis celui-ci. L'impression est inscrite au journal.`);
-  fileButton(saveAsButton, () => posterSaveAs(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).`);
-  fileButton(saveButton, () => posterSave(communeId, currentFormat(), readSettings()), (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).`);
-  fileButton(qrPng, () => posterQrSave(communeId, "png"), (p) => `Le ${p.what} est enregistré dans « ${p.path} ».`);
-  fileButton(qrSvg, () => posterQrSave(communeId, "svg"), (p) => `Le ${p.what} est enregistré dans « ${p.path} ».`);
+  fileButton(openButton, { error, status, check: checkForm, action: () => posterOpen(communeId, currentFormat(), readSettings()), done: (p) => `L'${p.what} est ouverte dans le lecteur de PDF : imprimez-la depuis celui-ci. L'impression est inscrite au journal.` });
+  fileButton(saveAsButton, { error, status, check: checkForm, action: () => posterSaveAs(communeId, currentFormat(), readSettings()), done: (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).` });
+  fileButton(saveButton, { error, status, check: checkForm, action: () => posterSave(communeId, currentFormat(), readSettings()), done: (p) => `L'${p.what} est enregistrée dans « ${p.path} » (${formatSize(p.bytes)}).` });
+  fileButton(qrPng, { error, status, check: checkForm, action: () => posterQrSave(communeId, "png"), done: (p) => `Le ${p.what} est enregistré dans « ${p.path} ».` });
+  fileButton(qrSvg, { error, status, check: checkForm, action: () => posterQrSave(communeId, "svg"), done: (p) => `Le ${p.what} est enregistré dans « ${p.path} ».` });
 
   format.addEventListener("change", refreshPreview);
   refreshes.addEventListener("change", refreshPreview);
