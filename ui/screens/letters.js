@@ -85,6 +85,14 @@ export function lettersPanel(commune) {
   const openButton = h("button", { type: "button", class: "button", id: "letters-open", disabled: true }, "Ouvrir le PDF / Imprimer");
   const saveAsButton = h("button", { type: "button", class: "button secondary", id: "letters-save-as", disabled: true }, "Enregistrer sous…");
 
+  // Shown once the families are listed: there is nothing to print before.
+  const printing = h(
+    "div",
+    { class: "poster-layout", id: "letters-printing", hidden: true },
+    h("div", { class: "poster-side" }, h("div", { class: "actions" }, openButton, saveAsButton), status),
+    preview,
+  );
+
   const panel = h(
     "section",
     { class: "letters", id: "letters", "aria-labelledby": "letters-heading" },
@@ -98,7 +106,7 @@ export function lettersPanel(commune) {
     error,
     count,
     h("div", scrollRegion("Familles qui recevront une lettre"), table),
-    h("div", { class: "poster-layout" }, h("div", { class: "poster-side" }, h("div", { class: "actions" }, openButton, saveAsButton), status), preview),
+    printing,
   );
 
   /** @type {LetterRecipient[]} */
@@ -182,6 +190,7 @@ export function lettersPanel(commune) {
         }),
       );
       table.hidden = recipients.length === 0;
+      printing.hidden = recipients.length === 0;
       showCount();
       await refreshPreview();
     } catch (reason) {
