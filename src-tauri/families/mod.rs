@@ -28,6 +28,7 @@
 //! `today` for validation) and the random source of new `external_id`s are arguments. Every
 //! function that writes takes the caller's transaction.
 
+pub mod export;
 pub mod reconcile;
 pub mod search;
 pub mod view;
