@@ -56,6 +56,7 @@
 /** @typedef {import("./bindings/ExportPreset").ExportPreset} ExportPreset */
 /** @typedef {import("./bindings/ExportColumn").ExportColumn} ExportColumn */
 /** @typedef {import("./bindings/FamiliesExport").FamiliesExport} FamiliesExport */
+/** @typedef {import("./bindings/ExportColumnChoice").ExportColumnChoice} ExportColumnChoice */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -597,6 +598,13 @@ export const lettersOpen = (communeId, selection) => call("letters_open", { comm
  * @returns {Promise<Printed | null>}
  */
 export const lettersSaveAs = (communeId, selection) => call("letters_save_as", { communeId, selection });
+
+/**
+ * The columns the agent may pick for the families' export, with their headers, in the
+ * default order.
+ * @returns {Promise<ExportColumnChoice[]>}
+ */
+export const familiesExportColumns = () => call("families_export_columns");
 
 /**
  * "Exporter": the commune's families as CSV for the billing tool in the Documents folder,

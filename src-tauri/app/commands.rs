@@ -95,6 +95,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         letters_preview,
         letters_open,
         letters_save_as,
+        families_export_columns,
         families_export,
         families_export_as,
     ]
@@ -1180,6 +1181,18 @@ async fn letters_save_as(
 // ----------------------------------------------------------------------------------------------
 // The families' CSV for the billing tool (`families::export`): personal data, journaled.
 // ----------------------------------------------------------------------------------------------
+
+/// The columns the agent may pick, with their headers, in the default order.
+#[tauri::command]
+async fn families_export_columns(
+    shell: State<'_, Shell>,
+) -> Reply<Vec<families_export::ColumnChoice>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        Ok(families_export::choices())
+    };
+    run().map_err(ipc)
+}
 
 /// "Exporter": the commune's families as CSV in the Documents folder.
 #[tauri::command]

@@ -246,6 +246,25 @@ impl Column {
     }
 }
 
+/// A column as the window offers it: its id and its header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export, rename = "ExportColumnChoice")]
+pub struct ColumnChoice {
+    pub column: Column,
+    pub header: String,
+}
+
+/// Every column in the default order, for the window's column picker.
+pub fn choices() -> Vec<ColumnChoice> {
+    Column::ALL
+        .into_iter()
+        .map(|column| ColumnChoice {
+            column,
+            header: column.header().to_string(),
+        })
+        .collect()
+}
+
 /// What to export: a commune's families, how, and which columns in which order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {

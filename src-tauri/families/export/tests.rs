@@ -221,6 +221,10 @@ fn columns_are_picked_in_order_and_unknown_ones_refused_in_french() {
         assert_eq!(Column::from_id(column.id()).unwrap(), column);
         assert_eq!(serde_json::to_value(column).unwrap(), column.id(), "IPC id");
     }
+    let offered = choices();
+    assert_eq!(offered.len(), Column::ALL.len());
+    assert_eq!(offered[5].column, Column::Qf);
+    assert_eq!(offered[5].header, "Quotient familial (€)");
     for preset in [Preset::ExcelFr, Preset::Csv] {
         assert_eq!(Preset::from_id(preset.id()).unwrap(), preset);
         assert_eq!(serde_json::to_value(preset).unwrap(), preset.id(), "IPC id");
