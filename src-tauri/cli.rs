@@ -104,6 +104,26 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Exporter les familles en CSV pour le logiciel de facturation (données personnelles :
+    /// l'export est inscrit au journal des accès avec le nombre de familles)
+    #[command(alias = "exporter")]
+    Export {
+        /// Format : excel-fr (Excel, France : « ; », virgule décimale, JJ/MM/AAAA) ou csv
+        /// (« , », point décimal, AAAA-MM-JJ)
+        #[arg(long, value_name = "excel-fr|csv")]
+        format: String,
+        /// Fichier CSV à écrire
+        #[arg(long, value_name = "FICHIER")]
+        out: std::path::PathBuf,
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Colonnes, dans l'ordre, séparées par des virgules (par défaut toutes) : famille,
+        /// code, allocataires, enfants, nombre_enfants, qf, qf_mois, organisme, source,
+        /// date_enregistrement, refus_actualisation
+        #[arg(long, value_name = "a,b,c")]
+        colonnes: Option<String>,
+    },
     /// Clore un dossier sur Hubee : traité ou refusé (définitif)
     Dossier {
         #[command(subcommand)]
@@ -594,6 +614,19 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         ),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Familles { commune, json } => list_families(launch, commune.as_deref(), json, now),
+        Command::Export {
+            format,
+            out,
+            commune,
+            colonnes,
+        } => export_families(
+            launch,
+            &format,
+            &out,
+            commune.as_deref(),
+            colonnes.as_deref(),
+            now,
+        ),
         Command::Dossier { action } => decide(launch, action, now),
         Command::Journal { action } => journal_command(launch, action, now),
         Command::Poster {
@@ -1524,6 +1557,48 @@ fn list_families(launch: &Launch, siret: Option<&str>, json: bool, now: Timestam
             family.id, family.external_id, members, qf, refresh
         );
     }
+    Ok(())
+}
+
+/// `guichet-qf export`: the family file as CSV for the billing tool, journaled; the path and
+/// the count on stdout, the personal-data warning on stderr.
+fn export_families(
+    launch: &Launch,
+    format: &str,
+    out: &std::path::Path,
+    siret: Option<&str>,
+    columns: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    use crate::families::export::{self, Column, Preset, Request};
+    let preset = Preset::from_id(format)?;
+    let columns = match columns {
+        Some(list) => Column::parse_list(list)?,
+        None => Column::ALL.to_vec(),
+    };
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let request = Request {
+        commune_id: commune.id,
+        preset,
+        columns,
+    };
+    let exported = export::export_file(
+        &store,
+        &request,
+        out,
+        journal::AGENT_COMMAND_LINE,
+        &launch.time_zone,
+        now,
+    )?;
+    println!(
+        "Familles de {} exportées ({}) : {} famille(s) dans « {} ».",
+        commune.name,
+        preset.label(),
+        exported.rows,
+        exported.path
+    );
+    eprintln!("{}", exported.warning);
     Ok(())
 }
 

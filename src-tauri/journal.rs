@@ -881,7 +881,7 @@ const CSV_HEADERS: [&str; 18] = [
 
 /// A spreadsheet would run a cell starting with `=`, `+`, `-`, `@` (or a tab/return) as a
 /// formula; an apostrophe in front keeps it text. Agent names and motifs are typed by people.
-fn cell(value: &str) -> String {
+pub(crate) fn cell(value: &str) -> String {
     if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{value}")
     } else {
@@ -889,7 +889,7 @@ fn cell(value: &str) -> String {
     }
 }
 
-fn csv_error(error: csv::Error) -> Error {
+pub(crate) fn csv_error(error: csv::Error) -> Error {
     Error::new(
         Code::Storage,
         "Le fichier d'export n'a pas pu être écrit (disque plein ou droits insuffisants ?).",
@@ -960,8 +960,7 @@ pub struct Exported {
 }
 
 /// Exports the rows matching `filter` to `path` and journals the export itself (action
-/// [`Action::Export`] by `agent`) in the same transaction. The file appears complete or not at
-/// all: it is written beside `path` first and renamed once the journal row is committed.
+/// [`Action::Export`] by `agent`) in the same transaction, through [`write_journaled`].
 pub fn export_file(
     store: &Store,
     filter: &Filter,
@@ -970,6 +969,31 @@ pub fn export_file(
     tz: &TimeZone,
     now: Timestamp,
 ) -> Result<Exported> {
+    let (rows, _bytes) = write_journaled(store, path, |tx, mut out| {
+        let rows = export_csv(tx, filter, &mut out, tz)?;
+        let entry = Entry {
+            commune_id: filter.commune_id,
+            detail: Some(format!("Journal des accès : {rows} ligne(s)")),
+            ..Entry::new(now, agent, Action::Export)
+        };
+        Ok((rows, entry))
+    })?;
+    Ok(Exported {
+        path: path.display().to_string(),
+        rows: rows as u64,
+    })
+}
+
+/// Writes a file that leaves the application and journals it in one transaction: `write`
+/// fills the file and returns its result with the journal row, appended once the file is on
+/// disk. The file appears complete or not at all: it is written beside `path` first and renamed
+/// once the journal row is committed, and a failed write leaves neither file nor row. Returns
+/// `write`'s result and the file's size in bytes.
+pub(crate) fn write_journaled<T>(
+    store: &Store,
+    path: &Path,
+    write: impl FnOnce(&Transaction<'_>, &mut dyn Write) -> Result<(T, Entry)>,
+) -> Result<(T, u64)> {
     let file_error = |error: std::io::Error| {
         Error::new(
             Code::Storage,
@@ -987,26 +1011,19 @@ pub fn export_file(
     let written = store.write(|tx| {
         let file = std::fs::File::create(&partial).map_err(file_error)?;
         let mut buffered = std::io::BufWriter::new(file);
-        let rows = export_csv(tx, filter, &mut buffered, tz)?;
+        let (result, entry) = write(tx, &mut buffered)?;
         let file = buffered
             .into_inner()
             .map_err(|error| file_error(error.into_error()))?;
         file.sync_all().map_err(file_error)?;
-        let entry = Entry {
-            commune_id: filter.commune_id,
-            detail: Some(format!("Journal des accès : {rows} ligne(s)")),
-            ..Entry::new(now, agent, Action::Export)
-        };
+        let bytes = file.metadata().map_err(file_error)?.len();
         append(tx, &entry)?;
-        Ok(rows)
+        Ok((result, bytes))
     });
     match written {
-        Ok(rows) => {
+        Ok(written) => {
             std::fs::rename(&partial, path).map_err(file_error)?;
-            Ok(Exported {
-                path: path.display().to_string(),
-                rows: rows as u64,
-            })
+            Ok(written)
         }
         Err(error) => {
             let _ = std::fs::remove_file(&partial);

@@ -53,6 +53,10 @@
 /** @typedef {import("./bindings/RefreshView").RefreshView} RefreshView */
 /** @typedef {import("./bindings/RefreshPreview").RefreshPreview} RefreshPreview */
 /** @typedef {import("./bindings/RefreshSchedule").RefreshSchedule} RefreshSchedule */
+/** @typedef {import("./bindings/ExportPreset").ExportPreset} ExportPreset */
+/** @typedef {import("./bindings/ExportColumn").ExportColumn} ExportColumn */
+/** @typedef {import("./bindings/FamiliesExport").FamiliesExport} FamiliesExport */
+/** @typedef {import("./bindings/ExportColumnChoice").ExportColumnChoice} ExportColumnChoice */
 
 const UNEXPECTED_MESSAGE =
   "Une erreur inattendue est survenue. Réessayez ; si le problème continue, notez l'heure et contactez le support.";
@@ -594,3 +598,31 @@ export const lettersOpen = (communeId, selection) => call("letters_open", { comm
  * @returns {Promise<Printed | null>}
  */
 export const lettersSaveAs = (communeId, selection) => call("letters_save_as", { communeId, selection });
+
+/**
+ * The columns the agent may pick for the families' export, with their headers, in the
+ * default order.
+ * @returns {Promise<ExportColumnChoice[]>}
+ */
+export const familiesExportColumns = () => call("families_export_columns");
+
+/**
+ * "Exporter": the commune's families as CSV for the billing tool in the Documents folder,
+ * with the chosen columns in their order; journaled with the number of families. Show the
+ * result's `warning` (personal data) to the agent.
+ * @param {number} communeId
+ * @param {ExportPreset} preset
+ * @param {ExportColumn[]} columns
+ * @returns {Promise<FamiliesExport>}
+ */
+export const familiesExport = (communeId, preset, columns) => call("families_export", { communeId, preset, columns });
+
+/**
+ * "Exporter sous…": the same where the agent chooses (system dialog); null when cancelled,
+ * and nothing is written nor journaled then.
+ * @param {number} communeId
+ * @param {ExportPreset} preset
+ * @param {ExportColumn[]} columns
+ * @returns {Promise<FamiliesExport | null>}
+ */
+export const familiesExportAs = (communeId, preset, columns) => call("families_export_as", { communeId, preset, columns });

@@ -10,6 +10,7 @@ use crate::agents::{self, Agent, NewAgent};
 use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
+use crate::families::export as families_export;
 use crate::families::view::{self as families_view, CounterSaved, FamilyChange, FamilyView};
 use crate::families::{self, FamilySummary, PaperAttestation, PaperProblem};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
@@ -94,6 +95,9 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         letters_preview,
         letters_open,
         letters_save_as,
+        families_export_columns,
+        families_export,
+        families_export_as,
     ]
 }
 
@@ -804,12 +808,23 @@ fn choose_pdf(
     title: &str,
     suggested: &std::path::Path,
 ) -> Option<std::path::PathBuf> {
+    choose_file(app, title, suggested, ("Document PDF", "pdf"))
+}
+
+/// The system's "save as" dialog for one kind of file (`filter`: its name and extension),
+/// opened on `suggested`; `None` when cancelled.
+fn choose_file(
+    app: &tauri::AppHandle,
+    title: &str,
+    suggested: &std::path::Path,
+    filter: (&str, &str),
+) -> Option<std::path::PathBuf> {
     use tauri_plugin_dialog::DialogExt;
     let mut dialog = app
         .dialog()
         .file()
         .set_title(title)
-        .add_filter("Document PDF", &["pdf"]);
+        .add_filter(filter.0, &[filter.1]);
     if let Some(folder) = suggested.parent() {
         dialog = dialog.set_directory(folder);
     }
@@ -1159,6 +1174,77 @@ async fn letters_save_as(
             now,
             today,
         )
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The families' CSV for the billing tool (`families::export`): personal data, journaled.
+// ----------------------------------------------------------------------------------------------
+
+/// The columns the agent may pick, with their headers, in the default order.
+#[tauri::command]
+async fn families_export_columns(
+    shell: State<'_, Shell>,
+) -> Reply<Vec<families_export::ColumnChoice>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        Ok(families_export::choices())
+    };
+    run().map_err(ipc)
+}
+
+/// "Exporter": the commune's families as CSV in the Documents folder.
+#[tauri::command]
+async fn families_export(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    preset: families_export::Preset,
+    columns: Vec<families_export::Column>,
+) -> Reply<families_export::Exported> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let tz = &shell.launch.time_zone;
+        let path = families_export::export_path(&shell.launch.documents_dir, now, tz);
+        let request = families_export::Request {
+            commune_id,
+            preset,
+            columns,
+        };
+        families_export::export_file(&*shell.store()?, &request, &path, &agent.name, tz, now)
+    };
+    run().map_err(ipc)
+}
+
+/// "Exporter sous…": the same where the agent chooses, in the system's save dialog (opened
+/// before any transaction); `None` when the agent cancelled, and nothing is written nor
+/// journaled then.
+#[tauri::command]
+async fn families_export_as(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    preset: families_export::Preset,
+    columns: Vec<families_export::Column>,
+) -> Reply<Option<families_export::Exported>> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let tz = &shell.launch.time_zone;
+        let suggested = families_export::export_path(&shell.launch.documents_dir, now, tz);
+        let filter = ("Fichier CSV", "csv");
+        let Some(chosen) = choose_file(&app, "Exporter les familles", &suggested, filter) else {
+            return Ok(None);
+        };
+        let path = studio::with_extension(chosen, "csv");
+        let request = families_export::Request {
+            commune_id,
+            preset,
+            columns,
+        };
+        families_export::export_file(&*shell.store()?, &request, &path, &agent.name, tz, now)
+            .map(Some)
     };
     run().map_err(ipc)
 }

@@ -22,12 +22,13 @@
 //! lead here are journaled where they happen (the counter lookup, the dossier opened); every
 //! row written here records its agent and time instead. Viewing a family journals
 //! `FamilleConsultee` ([`view::open`], in the transaction that reads it), and the command line's
-//! list journals an export ([`view::export`]).
+//! list journals an export ([`view::export`]), as does the billing tool's CSV ([`export`]).
 //!
 //! Nothing here reads the clock, the environment or a random source of its own: `now` (and
 //! `today` for validation) and the random source of new `external_id`s are arguments. Every
 //! function that writes takes the caller's transaction.
 
+pub mod export;
 pub mod reconcile;
 pub mod search;
 pub mod view;

@@ -447,7 +447,7 @@ pub fn save_poster(
 }
 
 /// `path` ending in `.extension`: a name typed without it still opens in the right program.
-pub(super) fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
+pub(crate) fn with_extension(path: PathBuf, extension: &str) -> PathBuf {
     let has_it = path
         .extension()
         .and_then(|e| e.to_str())
