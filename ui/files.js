@@ -6,15 +6,14 @@
 import { announce, clearRegion } from "./dom.js";
 import { report } from "./errors.js";
 
-/** @typedef {import("./bindings/Printed").Printed} Printed */
-
 /**
+ * @template {{ path: string }} Made
  * @param {HTMLButtonElement} button
  * @param {object} options
  * @param {HTMLElement} options.error the alert region
  * @param {HTMLElement} options.status the status region; `data-path` gets the file's path
- * @param {() => Promise<Printed | null>} options.action null when the agent cancelled
- * @param {(printed: Printed) => string} options.done what to say once the file is made
+ * @param {() => Promise<Made | null>} options.action null when the agent cancelled
+ * @param {(made: Made) => string} options.done what to say once the file is made
  * @param {() => boolean} [options.check] the screen's own checks, before the backend's
  */
 export function fileButton(button, { error, status, action, done, check }) {

@@ -777,6 +777,23 @@
     },
   });
 
+  // Exporter pour la facturation (Familles screen).
+  const EXPORT_COLUMNS = [
+    ["famille", "N° famille"], ["code", "Code famille"], ["allocataires", "Allocataires"], ["enfants", "Enfants"],
+    ["nombre_enfants", "Nombre d'enfants"], ["qf", "Quotient familial"], ["qf_mois", "Mois du QF"], ["organisme", "Organisme"],
+    ["source", "Source"], ["date_enregistrement", "Enregistré le"], ["refus_actualisation", "Refus de l'actualisation"],
+  ];
+  const exported = (communeId, preset, columns) => {
+    if (columns.length === 0) return fail("validation", "Choisissez au moins une colonne à exporter.");
+    posterJournal(communeId, `Familles pour la facturation : 3 familles, format ${preset === "csv" ? "CSV" : "Excel (France)"}`);
+    return { path: posterFile(communeId, "familles-2026-11-23-0930.csv"), rows: 3, bytes: 612, warning: "Ce fichier contient des données personnelles : conservez-le en lieu sûr et supprimez-le dès qu'il n'est plus utile." };
+  };
+  Object.assign(commands, {
+    families_export_columns: () => EXPORT_COLUMNS.map(([column, header]) => ({ column, header })),
+    families_export: ({ communeId, preset, columns }) => exported(communeId, preset, columns),
+    families_export_as: ({ communeId, preset, columns }) => (params.get("saveas") === "cancel" ? null : exported(communeId, preset, columns)),
+  });
+
   window.__MOCK_CALLS__ = [];
   window.__TAURI__ = {
     event: {

@@ -9,6 +9,7 @@ import { familiesPending, familyChange, familyOpen, familyPaperCheck, familySear
 import { confirmAction } from "../dialogs.js";
 import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, once, scrollRegion, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
+import { exportPanel } from "./export.js";
 import { lettersPanel } from "./letters.js";
 import { formatDateTime, formatMonth, STATUT_LABELS } from "../format.js";
 
@@ -300,7 +301,7 @@ export function renderFamilies(main, context) {
     count,
     results,
   );
-  const list = h("div", { id: "families-list-view" }, searchSection, pendingSection, lettersPanel(commune));
+  const list = h("div", { id: "families-list-view" }, searchSection, pendingSection, lettersPanel(commune), exportPanel(commune));
   const view = h("div", { class: "families" }, list);
   main.replaceChildren(heading, h("p", { class: "view-commune" }, `Commune : ${commune.name}`), status, error, view);
 
