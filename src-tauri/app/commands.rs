@@ -506,11 +506,13 @@ async fn refresh_now(shell: State<'_, Shell>, commune_id: i64) -> Reply<()> {
 
 #[tauri::command]
 async fn refresh_preview(shell: State<'_, Shell>, run_id: i64) -> Reply<crate::refresh::Preview> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
     let run = || {
-        shell.agent(Timestamp::now())?;
+        shell.agent(now)?;
         shell
             .store()?
-            .read(|conn| crate::refresh::preview(conn, run_id))
+            .read(|conn| crate::refresh::preview(conn, run_id, today))
     };
     run().map_err(ipc)
 }
