@@ -15,6 +15,7 @@ use ts_rs::TS;
 
 use super::{check, price_for, Basis, Grid, Priced, Pricing, ServiceKind};
 use crate::error::{Code, Error, Result};
+use crate::store::{backup, Store};
 use crate::text::fold;
 
 const COLUMNS: &str =
@@ -193,8 +194,22 @@ fn not_found() -> Error {
     )
 }
 
-/// Deletes one of the commune's grids. A grid holds no personal data and is retyped from the
-/// délibération; the QF history it priced is untouched.
+/// Deletes one of the commune's grids after a safety backup (nothing is deleted without a
+/// backup first), for the window and the CLI. The QF history it priced is untouched.
+pub fn remove(store: &Store, commune_id: i64, grid_id: i64, now: Timestamp) -> Result<()> {
+    let exists = store
+        .read(|conn| list(conn, commune_id))?
+        .iter()
+        .any(|g| g.id == Some(grid_id));
+    if !exists {
+        return Err(not_found());
+    }
+    backup::create(store, backup::BackupKind::Safety, now)?;
+    store.write(|tx| delete(tx, commune_id, grid_id))
+}
+
+/// Deletes one of the commune's grids in the caller's transaction (see [`remove`] for the
+/// backup made first).
 pub fn delete(tx: &Transaction<'_>, commune_id: i64, grid_id: i64) -> Result<()> {
     let deleted = tx.execute(
         "DELETE FROM tariff_grids WHERE commune_id = ?1 AND id = ?2",

@@ -4,7 +4,7 @@
 use jiff::civil::Date;
 use jiff::Timestamp;
 
-use super::store::{delete, distribution, family_tariffs, grids_on, list, save};
+use super::store::{delete, distribution, family_tariffs, grids_on, list, remove, save};
 use super::*;
 use crate::error::Code;
 use crate::families::{self, NewQf, Source};
@@ -420,10 +420,20 @@ fn grids_are_saved_listed_replaced_and_deleted_per_commune() {
     limons.gaps_confirmed = true;
     save_grid(&store, commune_id, &limons);
 
-    store
-        .write(|tx| delete(tx, commune_id, periscolaire))
-        .unwrap();
+    let backups = crate::store::backup::list(&store).unwrap().len();
+    remove(&store, commune_id, periscolaire, Timestamp::UNIX_EPOCH).unwrap();
     assert_eq!(store.read(|conn| list(conn, commune_id)).unwrap().len(), 2);
+    assert_eq!(
+        crate::store::backup::list(&store).unwrap().len(),
+        backups + 1,
+        "a safety backup first"
+    );
+    assert_eq!(
+        remove(&store, commune_id, periscolaire, Timestamp::UNIX_EPOCH)
+            .unwrap_err()
+            .code,
+        Code::NotFound
+    );
     let error = store
         .write(|tx| delete(tx, commune_id, periscolaire))
         .unwrap_err();
