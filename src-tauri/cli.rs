@@ -1245,7 +1245,7 @@ fn refresh_command(launch: &Launch, args: &RefreshArgs, now: Timestamp) -> Resul
             }
         };
         println!("{} : {}.", commune.name, summary.sentence());
-        let preview = store.read(|conn| refresh::preview(conn, summary.run_id))?;
+        let preview = store.read(|conn| refresh::preview(conn, summary.run_id, today))?;
         for review in &preview.to_review {
             println!(
                 "  À revoir, famille {} : {}",

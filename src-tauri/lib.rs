@@ -30,6 +30,7 @@ pub mod setup;
 pub mod simulators;
 pub mod store;
 pub mod sync;
+pub mod tariffs;
 pub mod text;
 pub mod vault;
 

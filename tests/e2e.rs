@@ -1569,6 +1569,36 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
         "the preview names the family"
     );
 
+    // The families for the billing tool, as a French spreadsheet's CSV: one line per family
+    // after the header, and the personal-data warning with the result.
+    click(&client, "#export-save").await;
+    let status = wait_text(&client, "#export-status", "where the export went", |t| {
+        t.contains("exportée")
+    })
+    .await;
+    assert!(status.contains("données personnelles"), "{status:?}");
+    let rows: usize = status
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{status:?}"));
+    let path = element(&client, "#export-status")
+        .await
+        .attr("data-path")
+        .await
+        .expect("data-path attribute")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no path in {status:?}"));
+    let csv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::fs::remove_file(&path).expect("the test's export removed");
+    assert!(csv.starts_with("\u{feff}".as_bytes()), "a BOM for Excel");
+    let text = String::from_utf8(csv).expect("UTF-8");
+    assert_eq!(text.lines().count(), rows + 1, "{text}");
+    assert!(text
+        .lines()
+        .next()
+        .is_some_and(|header| header.contains(';')));
+
     client.close().await.expect("closing the WebDriver session");
 }
 

@@ -105,8 +105,12 @@ impl Setup {
         .unwrap()
     }
 
+    fn today(&self) -> jiff::civil::Date {
+        self.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date()
+    }
+
     fn start(&self, trigger: Trigger) -> i64 {
-        let today = self.clock.now().to_zoned(jiff::tz::TimeZone::UTC).date();
+        let today = self.today();
         self.store
             .write(|tx| {
                 refresh::start(
@@ -262,7 +266,7 @@ async fn a_run_asks_each_family_once_skips_opt_outs_previews_and_applies() {
 
     let preview = setup
         .store
-        .read(|conn| refresh::preview(conn, run_id))
+        .read(|conn| refresh::preview(conn, run_id, setup.today()))
         .unwrap();
     assert_eq!(preview.headline, "8 familles changent de QF.");
     assert_eq!(preview.changes.len(), 8);
@@ -404,7 +408,10 @@ async fn no_dossier_at_the_caisse_goes_to_an_agent_and_is_never_applied() {
         (summary.to_review, summary.answered, summary.pending),
         (4, 0, 0)
     );
-    let preview = setup.store.read(|c| refresh::preview(c, run_id)).unwrap();
+    let preview = setup
+        .store
+        .read(|c| refresh::preview(c, run_id, setup.today()))
+        .unwrap();
     assert_eq!(preview.to_review.len(), 4);
     for review in &preview.to_review {
         assert!(review.message.starts_with("Plus de dossier CAF/MSA ?"));
@@ -433,7 +440,10 @@ async fn no_dossier_at_the_caisse_goes_to_an_agent_and_is_never_applied() {
     let run_id = setup.start(Trigger::Manuelle);
     let summary = setup.run(run_id, &|_| {}).await.unwrap();
     assert_eq!((summary.to_review, summary.answered), (1, 3));
-    let preview = setup.store.read(|c| refresh::preview(c, run_id)).unwrap();
+    let preview = setup
+        .store
+        .read(|c| refresh::preview(c, run_id, setup.today()))
+        .unwrap();
     assert_eq!(preview.to_review[0].api_code.as_deref(), Some("10003"));
     assert!(preview.to_review[0].message.contains("MSA"));
 }
@@ -565,7 +575,10 @@ async fn a_run_killed_midway_resumes_without_asking_an_answered_family_again() {
         twice <= 40 - answered_before.len() && asked.values().all(|n| *n <= 2),
         "only the calls in flight at the kill are asked again"
     );
-    let preview = setup.store.read(|c| refresh::preview(c, run_id)).unwrap();
+    let preview = setup
+        .store
+        .read(|c| refresh::preview(c, run_id, setup.today()))
+        .unwrap();
     assert_eq!(preview.changes.len(), 40, "every result kept");
     for (index, id) in ids.iter().enumerate() {
         let change = preview.changes.iter().find(|c| c.family_id == *id).unwrap();

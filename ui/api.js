@@ -50,6 +50,10 @@
 /** @typedef {import("./bindings/LetterSelection").LetterSelection} LetterSelection */
 /** @typedef {import("./bindings/LetterRecipient").LetterRecipient} LetterRecipient */
 /** @typedef {import("./bindings/LettersPreview").LettersPreview} LettersPreview */
+/** @typedef {import("./bindings/TariffGrid").TariffGrid} TariffGrid */
+/** @typedef {import("./bindings/TariffProblem").TariffProblem} TariffProblem */
+/** @typedef {import("./bindings/FamilyTariff").FamilyTariff} FamilyTariff */
+/** @typedef {import("./bindings/TariffDistribution").TariffDistribution} TariffDistribution */
 /** @typedef {import("./bindings/RefreshView").RefreshView} RefreshView */
 /** @typedef {import("./bindings/RefreshPreview").RefreshPreview} RefreshPreview */
 /** @typedef {import("./bindings/RefreshSchedule").RefreshSchedule} RefreshSchedule */
@@ -626,3 +630,48 @@ export const familiesExport = (communeId, preset, columns) => call("families_exp
  * @returns {Promise<FamiliesExport | null>}
  */
 export const familiesExportAs = (communeId, preset, columns) => call("families_export_as", { communeId, preset, columns });
+
+/**
+ * The commune's tariff grids, by service then period.
+ * @param {number} communeId
+ * @returns {Promise<TariffGrid[]>}
+ */
+export const tariffGrids = (communeId) => call("tariff_grids", { communeId });
+
+/**
+ * Every problem of a grid being typed, errors and warnings (gaps to confirm), in French.
+ * @param {TariffGrid} grid
+ * @returns {Promise<TariffProblem[]>}
+ */
+export const tariffGridCheck = (grid) => call("tariff_grid_check", { grid });
+
+/**
+ * Saves a new grid (`id` null) or replaces one (administrators); returns its id.
+ * @param {number} communeId
+ * @param {TariffGrid} grid
+ * @returns {Promise<number>}
+ */
+export const tariffGridSave = (communeId, grid) => call("tariff_grid_save", { communeId, grid });
+
+/**
+ * Deletes a grid after a safety backup (administrators).
+ * @param {number} communeId
+ * @param {number} id
+ * @returns {Promise<null>}
+ */
+export const tariffGridDelete = (communeId, id) => call("tariff_grid_delete", { communeId, id });
+
+/**
+ * A family's bracket and price for every service valid today, from its latest QF.
+ * @param {number} familyId
+ * @returns {Promise<FamilyTariff[]>}
+ */
+export const familyTariffs = (familyId) => call("family_tariffs", { familyId });
+
+/**
+ * How many families fall in each bracket of a service's grid valid today (no names).
+ * @param {number} communeId
+ * @param {string} service
+ * @returns {Promise<TariffDistribution>}
+ */
+export const tariffDistribution = (communeId, service) => call("tariff_distribution", { communeId, service });

@@ -23,6 +23,7 @@ use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
 use crate::sync::Decision;
+use crate::tariffs;
 use crate::vault::{self, SecretKind, SecretStatus, SecretString, VaultStatus};
 
 type Reply<T> = std::result::Result<T, IpcError>;
@@ -98,6 +99,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         families_export_columns,
         families_export,
         families_export_as,
+        tariff_grids,
+        tariff_grid_check,
+        tariff_grid_save,
+        tariff_grid_delete,
+        family_tariffs,
+        tariff_distribution,
     ]
 }
 
@@ -510,11 +517,13 @@ async fn refresh_now(shell: State<'_, Shell>, commune_id: i64) -> Reply<()> {
 
 #[tauri::command]
 async fn refresh_preview(shell: State<'_, Shell>, run_id: i64) -> Reply<crate::refresh::Preview> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
     let run = || {
-        shell.agent(Timestamp::now())?;
+        shell.agent(now)?;
         shell
             .store()?
-            .read(|conn| crate::refresh::preview(conn, run_id))
+            .read(|conn| crate::refresh::preview(conn, run_id, today))
     };
     run().map_err(ipc)
 }
@@ -1245,6 +1254,95 @@ async fn families_export_as(
         };
         families_export::export_file(&*shell.store()?, &request, &path, &agent.name, tz, now)
             .map(Some)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Tariff grids (`tariffs`). Any agent at the desk may read them, a family's tariffs and the
+// anonymous distribution; saving and deleting a grid, which copies the council's délibération,
+// is for an administrator. "Today" is the local day of the install's time zone.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn tariff_grids(shell: State<'_, Shell>, commune_id: i64) -> Reply<Vec<tariffs::Grid>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell
+            .store()?
+            .read(|conn| tariffs::store::list(conn, commune_id))
+    };
+    run().map_err(ipc)
+}
+
+/// Every problem of a grid being typed (errors and warnings), for the form.
+#[tauri::command]
+async fn tariff_grid_check(
+    shell: State<'_, Shell>,
+    grid: tariffs::Grid,
+) -> Reply<Vec<tariffs::Problem>> {
+    let run = || -> Result<Vec<tariffs::Problem>> {
+        shell.agent(Timestamp::now())?;
+        Ok(tariffs::problems(&grid))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn tariff_grid_save(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    grid: tariffs::Grid,
+) -> Reply<i64> {
+    let now = Timestamp::now();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        shell
+            .store()?
+            .write(|tx| tariffs::store::save(tx, commune_id, &grid, &agent.name, now))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn tariff_grid_delete(shell: State<'_, Shell>, commune_id: i64, id: i64) -> Reply<()> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        tariffs::store::remove(&*shell.store()?, commune_id, id, now)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn family_tariffs(
+    shell: State<'_, Shell>,
+    family_id: i64,
+) -> Reply<Vec<tariffs::store::FamilyTariff>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| tariffs::store::family_tariffs(conn, family_id, today))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn tariff_distribution(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    service: String,
+) -> Reply<tariffs::store::Distribution> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| tariffs::store::distribution(conn, commune_id, &service, today))
     };
     run().map_err(ipc)
 }

@@ -52,6 +52,7 @@ use crate::particulier::errors::ErrorKind;
 use crate::particulier::identity::{self, IdentityInput, Period};
 use crate::particulier::{self, LookupRequest, ParticulierClient, QfValue};
 use crate::store::Store;
+use crate::tariffs;
 
 /// The motif journaled with each call of a scheduled run.
 pub const MOTIF_SCHEDULED: &str = "actualisation programmée";
@@ -354,6 +355,9 @@ pub struct Change {
     /// `None`: "ressources non connues".
     pub valeur: Option<u32>,
     pub fournisseur: String,
+    /// The services whose bracket changes with the new QF, in French ("cantine : Tranche 2 →
+    /// Tranche 3"), for the grids valid on the day of the preview; empty when none changes.
+    pub tranches: Vec<String>,
 }
 
 /// A family an agent must look at.
@@ -369,13 +373,17 @@ pub struct Review {
     pub api_code: Option<String>,
 }
 
-/// What the agent reads before applying: "N familles changent de QF" and the families.
+/// What the agent reads before applying: "N familles changent de QF", "M familles changent de
+/// tranche" and the families.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[ts(export, rename = "RefreshPreview")]
 pub struct Preview {
     pub summary: Summary,
-    /// "3 familles changent de QF." (tranches once the tariff grid exists).
+    /// "3 familles changent de QF, 2 familles changent de tranche." (the second part only when
+    /// the commune has a tariff grid valid on the day of the preview).
     pub headline: String,
+    /// How many changing families change bracket for at least one service.
+    pub tranche_changes: u32,
     pub changes: Vec<Change>,
     pub to_review: Vec<Review>,
 }
@@ -1193,10 +1201,13 @@ fn pivot_name(conn: &Connection, family_id: i64) -> Result<String> {
         .unwrap_or_default())
 }
 
-/// Before applying: "N familles changent de QF", the families that change and those an agent
-/// must look at.
-pub fn preview(conn: &Connection, run_id: i64) -> Result<Preview> {
+/// Before applying: "N familles changent de QF", "M familles changent de tranche" (a family
+/// whose new QF puts it in another bracket of any grid valid on `today`; for a taux d'effort,
+/// a move between the floor, the proportional part and the ceiling), the families that change
+/// and those an agent must look at.
+pub fn preview(conn: &Connection, run_id: i64, today: Date) -> Result<Preview> {
     let summary = summary(conn, run_id)?;
+    let grids = tariffs::store::grids_on(conn, run_row(conn, run_id)?.commune_id, today)?;
     let mut statement = conn.prepare(
         "SELECT i.family_id, f.external_id, i.previous, i.valeur, i.fournisseur
          FROM refresh_items i JOIN families f ON f.id = i.family_id
@@ -1214,7 +1225,24 @@ pub fn preview(conn: &Connection, run_id: i64) -> Result<Preview> {
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut changes = Vec::with_capacity(rows.len());
+    let mut tranche_changes = 0;
     for (family_id, external_id, previous, valeur, fournisseur) in rows {
+        let before = tariffs::store::tariffs_for_qf(&grids, previous)?;
+        let after = tariffs::store::tariffs_for_qf(&grids, valeur)?;
+        let tranches: Vec<String> = before
+            .iter()
+            .zip(&after)
+            .filter(|(old, new)| old.priced.basis != new.priced.basis)
+            .map(|(old, new)| {
+                format!(
+                    "{} : {} → {}",
+                    new.service, old.priced.label, new.priced.label
+                )
+            })
+            .collect();
+        if !tranches.is_empty() {
+            tranche_changes += 1;
+        }
         changes.push(Change {
             family_id,
             name: pivot_name(conn, family_id)?,
@@ -1222,6 +1250,7 @@ pub fn preview(conn: &Connection, run_id: i64) -> Result<Preview> {
             previous,
             valeur,
             fournisseur,
+            tranches,
         });
     }
     let mut statement = conn.prepare(
@@ -1249,10 +1278,19 @@ pub fn preview(conn: &Connection, run_id: i64) -> Result<Preview> {
             api_code,
         });
     }
-    let headline = format!("{} de QF.", changes_word_families(summary.changed));
+    let headline = if grids.is_empty() {
+        format!("{} de QF.", changes_word_families(summary.changed))
+    } else {
+        format!(
+            "{} de QF, {} de tranche.",
+            changes_word_families(summary.changed),
+            changes_word_families(tranche_changes)
+        )
+    };
     Ok(Preview {
         summary,
         headline,
+        tranche_changes,
         changes,
         to_review,
     })

@@ -200,7 +200,9 @@ fn a_run_plans_every_family_with_a_pivot_and_skips_opt_outs_and_applies_only_cha
             Ok(())
         })
         .unwrap();
-    let preview = store.read(|conn| preview(conn, run_id)).unwrap();
+    let preview = store
+        .read(|conn| preview(conn, run_id, date("2026-11-22")))
+        .unwrap();
     assert_eq!(preview.headline, "2 familles changent de QF.");
     assert_eq!(preview.changes.len(), 2);
     assert_eq!(preview.changes[0].name, "MARTIN ELODIE");
@@ -308,4 +310,76 @@ fn the_identity_asked_is_spelt_as_the_caisses_keep_it() {
     assert_eq!(identity.prenoms, ["JEANNE", "STEPHANIE", "CHLOE"]);
     assert_eq!(identity.date_naissance.as_deref(), Some("1987-06"));
     assert_eq!(identity.commune_naissance.as_deref(), Some("69123"));
+}
+
+#[test]
+fn the_preview_counts_the_families_changing_bracket_in_todays_grids() {
+    let (_dir, store, commune_id) = crate::fixtures::store_with_commune();
+    let now: Timestamp = "2026-11-22T08:00:00Z".parse().unwrap();
+    let today = date("2026-11-22");
+    let mut cantine: crate::tariffs::Grid =
+        serde_json::from_str(include_str!("../tariffs/testdata/champcevinel.json")).unwrap();
+    (cantine.valid_from, cantine.valid_to) = (date("2026-09-01"), None);
+    let mut later: crate::tariffs::Grid = serde_json::from_str(include_str!(
+        "../tariffs/testdata/lieuvin_periscolaire.json"
+    ))
+    .unwrap();
+    later.valid_from = date("2027-01-01");
+    store
+        .write(|tx| {
+            crate::tariffs::store::save(tx, commune_id, &cantine, "Paul", now)?;
+            crate::tariffs::store::save(tx, commune_id, &later, "Paul", now)
+        })
+        .unwrap();
+    let same_bracket = family(&store, commune_id, "BERNARD", Some(590));
+    let next_bracket = family(&store, commune_id, "MARTIN", Some(600));
+    let first_qf = family(&store, commune_id, "PETIT", None);
+    let run_id = store
+        .write(|tx| start(tx, commune_id, Trigger::Manuelle, "Paul", today, now))
+        .unwrap();
+    // 590 → 610 stays in the canteen's first bracket, and would change bracket only in the
+    // périscolaire grid, which starts in January.
+    answer(&store, run_id, same_bracket, 610, Some(590));
+    answer(&store, run_id, next_bracket, 630, Some(600));
+    answer(&store, run_id, first_qf, 450, None);
+    store
+        .write(|tx| {
+            tx.execute(
+                "UPDATE refresh_runs SET state = 'apercu' WHERE id = ?1",
+                [run_id],
+            )?;
+            Ok(())
+        })
+        .unwrap();
+    let preview = store.read(|conn| preview(conn, run_id, today)).unwrap();
+    assert_eq!(
+        preview.headline,
+        "3 familles changent de QF, 2 familles changent de tranche."
+    );
+    assert_eq!(preview.tranche_changes, 2);
+    let tranches = |id| {
+        preview
+            .changes
+            .iter()
+            .find(|c| c.family_id == id)
+            .unwrap()
+            .tranches
+            .clone()
+    };
+    assert_eq!(tranches(same_bracket), Vec::<String>::new());
+    assert_eq!(
+        tranches(next_bracket),
+        vec!["cantine : Tranche 1 → Tranche 2"]
+    );
+    assert_eq!(
+        tranches(first_qf),
+        vec!["cantine : Tarif par défaut (QF non connu) → Tranche 1"]
+    );
+    let in_january = store
+        .read(|conn| super::preview(conn, run_id, date("2027-01-04")))
+        .unwrap();
+    assert_eq!(
+        in_january.headline,
+        "3 familles changent de QF, 3 familles changent de tranche."
+    );
 }

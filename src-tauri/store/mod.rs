@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_poster_settings.sql"),
     include_str!("migrations/0006_families.sql"),
     include_str!("migrations/0007_refresh.sql"),
+    include_str!("migrations/0008_tariffs.sql"),
 ];
 
 /// The schema version this build writes.

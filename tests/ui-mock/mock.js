@@ -251,9 +251,9 @@
     last_error: null,
   };
   const refreshChanges = [
-    { family_id: 11, external_id: "0h4k7m2p9r3t5v8x1z6b0d2f4g", name: "LEFÈVRE ÉLODIE CÉCILE", previous: 598, valeur: 642, fournisseur: "CNAF" },
-    { family_id: 12, external_id: "1a4k7m2p9r3t5v8x1z6b0d2f4g", name: "N'DIAYE ANAÏS", previous: null, valeur: 431, fournisseur: "MSA" },
-    { family_id: 13, external_id: "2a4k7m2p9r3t5v8x1z6b0d2f4g", name: "MARTIN ZOÉ", previous: 1210, valeur: null, fournisseur: "CNAF" },
+    { family_id: 11, external_id: "0h4k7m2p9r3t5v8x1z6b0d2f4g", name: "LEFÈVRE ÉLODIE CÉCILE", previous: 598, valeur: 642, fournisseur: "CNAF", tranches: ["cantine : Tranche 1 → Tranche 2"] },
+    { family_id: 12, external_id: "1a4k7m2p9r3t5v8x1z6b0d2f4g", name: "N'DIAYE ANAÏS", previous: null, valeur: 431, fournisseur: "MSA", tranches: ["cantine : Tarif par défaut (QF non connu) → Tranche 1"] },
+    { family_id: 13, external_id: "2a4k7m2p9r3t5v8x1z6b0d2f4g", name: "MARTIN ZOÉ", previous: 1210, valeur: null, fournisseur: "CNAF", tranches: ["cantine : Tranche 3 → Tarif par défaut (QF non connu)"] },
   ];
   const refreshReviews = [
     { family_id: 14, external_id: "3a4k7m2p9r3t5v8x1z6b0d2f4g", name: "DA SILVA INÈS", message: "Plus de dossier CAF/MSA ? La CAF n'a plus de dossier pour cette famille. Vérifiez avec elle (changement de caisse, fin de droits) et proposez l'attestation papier : la famille n'est pas écartée.", api_code: "23003" },
@@ -372,7 +372,8 @@
       const changes = refreshChanges.slice(0, Math.min(summary.changed, refreshChanges.length));
       return {
         summary,
-        headline: `${summary.changed} famille${summary.changed > 1 ? "s changent" : " change"} de QF.`,
+        headline: `${summary.changed} famille${summary.changed > 1 ? "s changent" : " change"} de QF, ${changes.length} famille${changes.length > 1 ? "s changent" : " change"} de tranche.`,
+        tranche_changes: changes.length,
         changes,
         to_review: summary.to_review > 0 ? refreshReviews : [],
         run_id: runId,

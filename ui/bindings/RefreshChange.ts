@@ -15,4 +15,9 @@ previous: number | null,
 /**
  * `None`: "ressources non connues".
  */
-valeur: number | null, fournisseur: string, };
+valeur: number | null, fournisseur: string, 
+/**
+ * The services whose bracket changes with the new QF, in French ("cantine : Tranche 2 →
+ * Tranche 3"), for the grids valid on the day of the preview; empty when none changes.
+ */
+tranches: Array<string>, };

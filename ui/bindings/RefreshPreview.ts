@@ -4,10 +4,16 @@ import type { RefreshReview } from "./RefreshReview";
 import type { RefreshSummary } from "./RefreshSummary";
 
 /**
- * What the agent reads before applying: "N familles changent de QF" and the families.
+ * What the agent reads before applying: "N familles changent de QF", "M familles changent de
+ * tranche" and the families.
  */
 export type RefreshPreview = { summary: RefreshSummary, 
 /**
- * "3 familles changent de QF." (tranches once the tariff grid exists).
+ * "3 familles changent de QF, 2 familles changent de tranche." (the second part only when
+ * the commune has a tariff grid valid on the day of the preview).
  */
-headline: string, changes: Array<RefreshChange>, to_review: Array<RefreshReview>, };
+headline: string, 
+/**
+ * How many changing families change bracket for at least one service.
+ */
+tranche_changes: number, changes: Array<RefreshChange>, to_review: Array<RefreshReview>, };

@@ -189,8 +189,8 @@ export function renderRefresh(main, context) {
           "table",
           { class: "table", id: "refresh-changes" },
           h("caption", { class: "visually-hidden" }, "Familles dont le QF change"),
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Famille"), h("th", { scope: "col" }, "QF connu"), h("th", { scope: "col" }, "Nouveau QF"), h("th", { scope: "col" }, "Caisse"))),
-          h("tbody", {}, preview.changes.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.previous === null ? "—" : qf(c.previous)), h("td", {}, qf(c.valeur)), h("td", {}, c.fournisseur === "CNAF" ? "CAF" : c.fournisseur)))),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Famille"), h("th", { scope: "col" }, "QF connu"), h("th", { scope: "col" }, "Nouveau QF"), h("th", { scope: "col" }, "Caisse"), h("th", { scope: "col" }, "Tranche"))),
+          h("tbody", {}, preview.changes.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.previous === null ? "—" : qf(c.previous)), h("td", {}, qf(c.valeur)), h("td", {}, c.fournisseur === "CNAF" ? "CAF" : c.fournisseur), h("td", {}, c.tranches.length > 0 ? c.tranches.join(" ; ") : "—")))),
         )
         : null,
       preview.to_review.length > 0
