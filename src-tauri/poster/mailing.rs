@@ -57,30 +57,56 @@ pub struct Recipient {
 }
 
 /// The allocataires' usual names (the pivot first), each once, for the letter's "À l'attention
-/// de la famille …"; a family without allocataire is named after any member.
+/// de la famille …"; a family without allocataire is named after its first member.
 fn family_name(conn: &Connection, family_id: i64) -> Result<String> {
     let mut statement = conn.prepare_cached(
-        "SELECT COALESCE(NULLIF(TRIM(nom_usage), ''), nom_naissance)
+        "SELECT role, COALESCE(NULLIF(TRIM(nom_usage), ''), nom_naissance)
          FROM family_members WHERE family_id = ?1
          ORDER BY role = 'allocataire' DESC, pivot DESC, id",
     )?;
+    let members = statement
+        .query_map([family_id], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let any_allocataire = members.iter().any(|(role, _)| role == "allocataire");
     let mut names: Vec<String> = Vec::new();
-    let mut allocataires = conn.prepare_cached(
-        "SELECT COUNT(*) FROM family_members WHERE family_id = ?1 AND role = 'allocataire'",
-    )?;
-    let count: i64 = allocataires.query_row([family_id], |row| row.get(0))?;
-    let rows = statement.query_map([family_id], |row| row.get::<_, String>(0))?;
-    for (index, name) in rows.enumerate() {
-        let name = name?.trim().to_uppercase();
-        let keep = (index as i64) < count.max(1);
-        if keep && !name.is_empty() && !names.contains(&name) {
+    for (role, name) in members {
+        if any_allocataire && role != "allocataire" {
+            break;
+        }
+        let name = name.trim().to_uppercase();
+        if !name.is_empty() && !names.contains(&name) {
             names.push(name);
+        }
+        if !any_allocataire {
+            break;
         }
     }
     Ok(names.join(" – "))
 }
 
+/// A family of the commune with the month of its last known QF, before it is named.
+#[derive(Clone)]
+struct Candidate {
+    family_id: i64,
+    external_id: String,
+    last_qf: Option<(i32, i32)>,
+}
+
+impl Candidate {
+    fn named(self, conn: &Connection) -> Result<Recipient> {
+        Ok(Recipient {
+            name: family_name(conn, self.family_id)?,
+            family_id: self.family_id,
+            external_id: self.external_id,
+            last_qf: self.last_qf,
+        })
+    }
+}
+
 /// The recipients of `selection` in the commune, in the order of the ids given, or by name.
+/// Only the families chosen are named: a preview of one letter reads one family's members.
 pub fn recipients(
     conn: &Connection,
     commune_id: i64,
@@ -93,39 +119,36 @@ pub fn recipients(
                  ORDER BY q.annee DESC, q.mois DESC LIMIT 1)
          FROM families f WHERE f.commune_id = ?1",
     )?;
-    let rows = families.query_map(params![commune_id], |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, String>(1)?,
-            row.get::<_, Option<i32>>(2)?,
-        ))
-    })?;
-    let mut all = Vec::new();
-    for row in rows {
-        let (family_id, external_id, last) = row?;
-        all.push(Recipient {
-            family_id,
-            name: family_name(conn, family_id)?,
-            external_id,
-            last_qf: last.map(|month| (month / 100, month % 100)),
-        });
-    }
-    match selection {
-        Selection::Families { ids } => ids
-            .iter()
-            .map(|id| {
-                all.iter()
-                    .find(|recipient| recipient.family_id == *id)
-                    .cloned()
-                    .ok_or_else(|| {
-                        Error::new(
-                            Code::NotFound,
-                            "Une des familles choisies n'existe plus dans le fichier de cette \
-                             commune. Rafraîchissez la liste et choisissez à nouveau.",
-                        )
-                    })
+    let all = families
+        .query_map(params![commune_id], |row| {
+            let last: Option<i32> = row.get(2)?;
+            Ok(Candidate {
+                family_id: row.get(0)?,
+                external_id: row.get(1)?,
+                last_qf: last.map(|month| (month / 100, month % 100)),
             })
-            .collect(),
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    match selection {
+        Selection::Families { ids } => {
+            let by_id: std::collections::HashMap<i64, Candidate> =
+                all.into_iter().map(|c| (c.family_id, c)).collect();
+            ids.iter()
+                .map(|id| {
+                    by_id
+                        .get(id)
+                        .cloned()
+                        .ok_or_else(|| {
+                            Error::new(
+                                Code::NotFound,
+                                "Une des familles choisies n'existe plus dans le fichier de \
+                                 cette commune. Rafraîchissez la liste et choisissez à nouveau.",
+                            )
+                        })?
+                        .named(conn)
+                })
+                .collect()
+        }
         Selection::WithoutQfSince { annee, mois } => {
             if !(1..=12).contains(mois) {
                 return Err(Error::validation(
@@ -133,14 +156,14 @@ pub fn recipients(
                 ));
             }
             let since = annee * 100 + mois;
-            let mut chosen: Vec<Recipient> = all
+            let mut chosen = all
                 .into_iter()
-                .filter(|recipient| {
-                    recipient
-                        .last_qf
+                .filter(|c| {
+                    c.last_qf
                         .is_none_or(|(annee, mois)| annee * 100 + mois < since)
                 })
-                .collect();
+                .map(|c| c.named(conn))
+                .collect::<Result<Vec<_>>>()?;
             chosen.sort_by(|a, b| {
                 crate::text::fold(&a.name)
                     .cmp(&crate::text::fold(&b.name))
