@@ -92,6 +92,7 @@ async fn bench() -> ExitCode {
     let client_clock: Clock = Arc::new(move || client_clock.now());
     let client = connect::batch_client(
         &store,
+        &guichet_qf::network::Network::direct(),
         simulator.url(),
         SecretString::from(token),
         client_clock,

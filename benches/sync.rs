@@ -152,6 +152,7 @@ async fn pass(latency: Duration, options: &PassOptions) -> Run {
             timeouts: Timeouts::default(),
             retry: RetryPolicy::default(),
             clock: Arc::new(move || clock.now()),
+            network: guichet_qf::network::Network::direct(),
         })
         .expect("a Hubee client")
     };

@@ -9,10 +9,11 @@ as_root() {
 }
 
 # System libraries: WebKitGTK for the window; Xvfb and WebKitWebDriver for the end-to-end tests;
-# poppler-utils (pdftoppm, pdftotext) and zbar-tools (zbarimg) to read the poster in tests/poster.rs.
+# poppler-utils (pdftoppm, pdftotext) and zbar-tools (zbarimg) to read the poster in tests/poster.rs;
+# chromium (Debian's, never a downloaded one) and python3 for the accessibility check of tests/ui-a11y/.
 packages=(libwebkit2gtk-4.1-dev build-essential pkg-config curl file fonts-dejavu-core)
 if [ "$purpose" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver git poppler-utils zbar-tools)
+  packages+=(xvfb xauth webkit2gtk-driver git poppler-utils zbar-tools chromium python3)
 fi
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -85,6 +85,24 @@ enum Command {
         #[arg(long, value_name = "NOM")]
         agent: Option<String>,
     },
+    /// Supprimer les données arrivées au terme de leur durée de conservation (Paramètres,
+    /// « Conservation des données ») : une sauvegarde de sécurité d'abord, la purge inscrite au
+    /// journal des accès et gardée pour le bordereau d'élimination
+    #[command(alias = "purger")]
+    Purge {
+        /// Afficher ce qui serait supprimé, sans rien supprimer
+        #[arg(long)]
+        simulation: bool,
+        /// Nom de l'administrateur qui lance la purge (un agent enregistré), inscrit au journal
+        #[arg(long, value_name = "NOM")]
+        agent: Option<String>,
+    },
+    /// Le réseau de la mairie : tester l'accès à Hubee et à API Particulier à travers le proxy
+    /// enregistré dans Paramètres › Réseau et proxy
+    Reseau {
+        #[command(subcommand)]
+        action: NetworkAction,
+    },
     /// Lister les dossiers reçus, du plus récent au plus ancien
     Dossiers {
         /// SIRET de la commune (facultatif s'il n'y en a qu'une)
@@ -120,7 +138,7 @@ enum Command {
         commune: Option<String>,
         /// Colonnes, dans l'ordre, séparées par des virgules (par défaut toutes) : famille,
         /// code, allocataires, enfants, nombre_enfants, qf, qf_mois, organisme, source,
-        /// date_enregistrement, refus_actualisation
+        /// date_enregistrement, refus_actualisation, fin_inscription, tranche, tarif
         #[arg(long, value_name = "a,b,c")]
         colonnes: Option<String>,
     },
@@ -128,6 +146,13 @@ enum Command {
     Dossier {
         #[command(subcommand)]
         action: DossierAction,
+    },
+    /// Écrire les documents RGPD de la commune (PDF ou texte modifiable) : la fiche du
+    /// registre des traitements, la note d'information des familles, le bordereau d'élimination
+    /// d'une purge ; chaque document écrit est inscrit au journal des accès
+    Rgpd {
+        #[command(subcommand)]
+        document: RgpdCommand,
     },
     /// Vérifier, consulter et exporter le journal des accès (conservé au moins 36 mois)
     Journal {
@@ -181,6 +206,25 @@ enum Command {
         /// défaut, les douze derniers mois
         #[arg(long, value_name = "AAAA-MM", conflicts_with = "familles")]
         sans_qf_depuis: Option<String>,
+    },
+    /// Imprimer l'attestation de prise en compte du quotient familial d'une famille (un PDF
+    /// d'une page : QF, mois, organisme, source, tranche et tarif de chaque service) ;
+    /// l'impression est inscrite au journal des accès
+    Attestation {
+        /// Code de la famille (26 caractères, affiché dans sa fiche)
+        #[arg(long = "famille", value_name = "CODE")]
+        famille: String,
+        /// Fichier PDF à écrire
+        #[arg(long, value_name = "FICHIER.pdf")]
+        out: std::path::PathBuf,
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+        /// Nom de l'agent qui délivre l'attestation (un agent enregistré) : ses initiales sont
+        /// imprimées et son nom inscrit au journal ; sans lui, l'attestation est signée au nom
+        /// de la mairie
+        #[arg(long, value_name = "NOM")]
+        agent: Option<String>,
     },
     /// Écrire le QR code seul (PNG haute résolution ou SVG), pour le site et le bulletin
     Qr {
@@ -270,6 +314,53 @@ struct LookupArgs {
     /// Sortie JSON (pour les scripts)
     #[arg(long)]
     json: bool,
+}
+
+/// The proxy modes as typed on the command line.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ProxyModeArg {
+    Systeme,
+    Aucun,
+    Manuel,
+    Pac,
+}
+
+#[derive(Subcommand)]
+enum NetworkAction {
+    /// Afficher les réglages du proxy (jamais le mot de passe)
+    Afficher,
+    /// Régler le proxy de la mairie (le mot de passe du proxy est lu sur l'entrée standard avec
+    /// --mot-de-passe, jamais en argument)
+    Regler {
+        /// systeme (réglages de Windows, par défaut), aucun, manuel ou pac
+        #[arg(long, value_enum, hide_possible_values = true)]
+        mode: ProxyModeArg,
+        /// Adresse du proxy manuel (nom ou adresse IP)
+        #[arg(long, value_name = "NOM")]
+        hote: Option<String>,
+        /// Port du proxy manuel
+        #[arg(long, value_name = "PORT")]
+        port: Option<String>,
+        /// Identifiant du proxy manuel, s'il en demande un
+        #[arg(long, value_name = "IDENTIFIANT")]
+        identifiant: Option<String>,
+        /// Lire le mot de passe du proxy sur l'entrée standard
+        #[arg(long)]
+        mot_de_passe: bool,
+        /// Effacer le mot de passe du proxy enregistré (une sauvegarde est faite avant)
+        #[arg(long)]
+        oublier_mot_de_passe: bool,
+        /// Adresse du fichier PAC (enregistrée, non interprétée)
+        #[arg(long, value_name = "URL")]
+        pac: Option<String>,
+    },
+    /// Joindre le point d'accès aux jetons de Hubee et la disponibilité d'API Particulier pour
+    /// l'environnement de la commune, et expliquer chaque échec (sortie 1 si l'un échoue)
+    Tester {
+        /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+        #[arg(long)]
+        commune: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -375,6 +466,45 @@ enum DossierAction {
         /// Motif du refus (obligatoire)
         #[arg(long)]
         message: Option<String>,
+    },
+}
+
+/// Where an RGPD document goes and in which form.
+#[derive(clap::Args)]
+struct RgpdOutput {
+    /// Fichier à écrire
+    #[arg(long, value_name = "FICHIER")]
+    out: std::path::PathBuf,
+    /// pdf (à imprimer) ou texte (modifiable dans un traitement de texte, UTF-8)
+    #[arg(long, value_name = "pdf|texte", default_value = "pdf")]
+    format: String,
+    /// SIRET de la commune (facultatif s'il n'y en a qu'une)
+    #[arg(long)]
+    commune: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum RgpdCommand {
+    /// La fiche du registre des activités de traitement (article 30 du RGPD), d'après les
+    /// paramètres RGPD de la commune et les durées de conservation
+    Registre {
+        #[command(flatten)]
+        sortie: RgpdOutput,
+    },
+    /// La note d'information des familles (qui, pourquoi, quelles données, combien de temps,
+    /// leurs droits et comment refuser l'actualisation)
+    Notice {
+        #[command(flatten)]
+        sortie: RgpdOutput,
+    },
+    /// Le bordereau d'élimination d'une purge faite (guichet-qf purge), pour le visa des
+    /// archives départementales
+    Bordereau {
+        /// Numéro de la purge (donné par guichet-qf purge)
+        #[arg(long, value_name = "N")]
+        purge: i64,
+        #[command(flatten)]
+        sortie: RgpdOutput,
     },
 }
 
@@ -612,6 +742,10 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             },
             now,
         ),
+        Command::Purge { simulation, agent } => {
+            purge_command(launch, simulation, agent.as_deref(), now)
+        }
+        Command::Reseau { action } => network_command(action, launch, now),
         Command::Dossiers { commune, json } => list_dossiers(launch, commune.as_deref(), json, now),
         Command::Familles { commune, json } => list_families(launch, commune.as_deref(), json, now),
         Command::Export {
@@ -629,6 +763,7 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
         ),
         Command::Dossier { action } => decide(launch, action, now),
         Command::Journal { action } => journal_command(launch, action, now),
+        Command::Rgpd { document } => rgpd_command(launch, document, now),
         Command::Poster {
             format,
             out,
@@ -660,6 +795,19 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             commune.as_deref(),
             familles,
             sans_qf_depuis.as_deref(),
+            now,
+        ),
+        Command::Attestation {
+            famille,
+            out,
+            commune,
+            agent,
+        } => attestation(
+            launch,
+            &famille,
+            &out,
+            commune.as_deref(),
+            agent.as_deref(),
             now,
         ),
         Command::Textes {
@@ -1030,6 +1178,17 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 /// Opens the vault for a command that needs the secrets already stored.
+/// The town hall's network, opening the vault only when the proxy's password is needed.
+fn network_of(store: &Store, launch: &Launch, now: Timestamp) -> Result<crate::network::Network> {
+    match crate::network::load(store, None) {
+        Err(error) if error.code == Code::VaultLocked => {
+            let key = open_vault(store, launch, now)?;
+            crate::network::load(store, Some(&key))
+        }
+        other => other,
+    }
+}
+
 fn open_vault(store: &Store, launch: &Launch, now: Timestamp) -> Result<vault::DataKey> {
     if store.read(vault::source)?.is_none() {
         return Err(Error::new(
@@ -1052,7 +1211,8 @@ fn hubee_client(
 ) -> Result<crate::hubee::HubeeClient> {
     let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
     let clock: crate::hubee::Clock = std::sync::Arc::new(Timestamp::now);
-    crate::sync::connect::client_for(store, key, commune, &urls, clock)
+    let network = crate::network::load(store, Some(key))?;
+    crate::sync::connect::client_for(store, key, &network, commune, &urls, clock)
 }
 
 /// One full pass per commune; succeeds only when every pass completed.
@@ -1122,6 +1282,94 @@ fn sync(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The retention purge with the installation's limits: the simulation or the real run, its
+/// French report on stdout. The export folder is the one the window writes to.
+fn purge_command(
+    launch: &Launch,
+    simulation: bool,
+    agent: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    use crate::retention;
+    let store = open_store(launch, now)?;
+    let agent = match agent {
+        Some(name) => {
+            let agent = named_agent(&store, name)?;
+            if agent.role != agents::Role::Administrateur {
+                return Err(Error::new(
+                    Code::Forbidden,
+                    format!(
+                        "La purge est réservée aux administrateurs ; {} n'en est pas un.",
+                        agent.name
+                    ),
+                ));
+            }
+            agent.name
+        }
+        None => journal::AGENT_COMMAND_LINE.to_string(),
+    };
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    let limits = store.read(retention::get)?;
+    let report = retention::purge(
+        &store,
+        &limits,
+        simulation,
+        &agent,
+        now,
+        today,
+        Some(&launch.documents_dir),
+    )?;
+    print!("{}", purge_text(&report, &launch.time_zone));
+    Ok(())
+}
+
+/// The purge's report as the administrator reads it in a terminal.
+fn purge_text(report: &crate::retention::PurgeReport, tz: &jiff::tz::TimeZone) -> String {
+    let day = |date: jiff::civil::Date| date.strftime("%d/%m/%Y").to_string();
+    let limits = &report.limits;
+    let mut text = String::new();
+    text.push_str(if report.dry_run {
+        "Simulation de la purge : rien n'est supprimé.\n"
+    } else {
+        "Purge des données arrivées au terme de leur conservation.\n"
+    });
+    text.push_str(&format!(
+        "Durées appliquées : QF {} mois, identité de référence {} jour(s) après la fin \
+         d'inscription ou l'arrêt de l'actualisation, dossier famille {} mois après la fin \
+         d'inscription, fichiers Hubee {} jour(s) après la clôture, exports {} jour(s), \
+         journal {} mois.\n",
+        limits.qf_history_months,
+        limits.identity_days,
+        limits.family_months,
+        limits.dossier_files_days,
+        limits.export_days,
+        limits.journal_months
+    ));
+    for commune in &report.communes {
+        text.push_str(&commune.summary);
+        if let (Some(from), Some(to)) = (commune.removed_from, commune.removed_to) {
+            text.push_str(&format!(" Données du {} au {}.", day(from), day(to)));
+        }
+        text.push('\n');
+    }
+    if report.journal_rows > 0 {
+        text.push_str(&format!(
+            "Journal des accès : {} ligne(s) antérieure(s) au {}.\n",
+            report.journal_rows,
+            day(report.journal_before.to_zoned(tz.clone()).date())
+        ));
+    }
+    for name in &report.export_files {
+        text.push_str(&format!("Fichier d'export : {name}\n"));
+    }
+    text.push_str(&report.summary);
+    text.push('\n');
+    if let Some(backup) = &report.backup_name {
+        text.push_str(&format!("Sauvegarde de sécurité faite avant : {backup}\n"));
+    }
+    text
 }
 
 struct RefreshArgs {
@@ -1210,6 +1458,7 @@ fn refresh_command(launch: &Launch, args: &RefreshArgs, now: Timestamp) -> Resul
     let runtime = runtime()?;
     let today = now.to_zoned(launch.time_zone.clone()).date();
     let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
+    let network = crate::network::load(&store, Some(&key))?;
     let mut failures = 0;
     for commune in targets {
         let outcome = particulier::connect::token_of(&store, &key, &commune)
@@ -1217,6 +1466,7 @@ fn refresh_command(launch: &Launch, args: &RefreshArgs, now: Timestamp) -> Resul
                 let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
                 particulier::connect::batch_client(
                     &store,
+                    &network,
                     urls.particulier_url,
                     token,
                     clock.clone(),
@@ -1385,7 +1635,9 @@ fn run_lookup(
     let token = particulier::connect::token_of(&store, &key, &commune)?;
     let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
     let clock: particulier::client::Clock = std::sync::Arc::new(Timestamp::now);
-    let client = particulier::connect::counter_client(&store, urls.particulier_url, token, clock)?;
+    let network = crate::network::load(&store, Some(&key))?;
+    let client =
+        particulier::connect::counter_client(&store, &network, urls.particulier_url, token, clock)?;
     let request = LookupRequest {
         agent: &agent.name,
         motif: &args.motif,
@@ -1454,6 +1706,117 @@ struct QuotientJson {
     valeur: Option<i64>,
     annee: Option<i64>,
     mois: Option<i64>,
+}
+
+fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Result<()> {
+    use crate::network::{self, NetworkChange, NetworkSettings, NetworkView, ProxyMode};
+    let print = |view: &NetworkView| {
+        let s = &view.settings;
+        let password = match view.proxy_password_configured_at {
+            Some(at) => format!(
+                "configuré le {}",
+                at.to_zoned(launch.time_zone.clone())
+                    .strftime("%d/%m/%Y à %H:%M")
+            ),
+            None => "aucun".to_string(),
+        };
+        match s.mode {
+            ProxyMode::Systeme => println!("Proxy : réglages du système"),
+            ProxyMode::Aucun => println!("Proxy : aucun (connexion directe)"),
+            ProxyMode::Manuel => {
+                println!("Proxy : manuel, {}:{}", s.proxy_host, s.proxy_port);
+                if !s.proxy_username.is_empty() {
+                    println!("Identifiant : {}", s.proxy_username);
+                }
+                println!("Mot de passe : {password}");
+            }
+            ProxyMode::Pac => println!(
+                "Proxy : fichier PAC {} (non interprété : les réglages du système sont utilisés)",
+                s.pac_url
+            ),
+        }
+    };
+    match action {
+        NetworkAction::Tester { commune } => network_check(launch, commune.as_deref(), now),
+        NetworkAction::Afficher => {
+            let store = open_store(launch, now)?;
+            print(&store.read(network::view)?);
+            Ok(())
+        }
+        NetworkAction::Regler {
+            mode,
+            hote,
+            port,
+            identifiant,
+            mot_de_passe,
+            oublier_mot_de_passe,
+            pac,
+        } => {
+            let store = open_store(launch, now)?;
+            let current = store.read(network::get)?;
+            let settings = NetworkSettings {
+                mode: match mode {
+                    ProxyModeArg::Systeme => ProxyMode::Systeme,
+                    ProxyModeArg::Aucun => ProxyMode::Aucun,
+                    ProxyModeArg::Manuel => ProxyMode::Manuel,
+                    ProxyModeArg::Pac => ProxyMode::Pac,
+                },
+                proxy_host: hote.unwrap_or(current.proxy_host),
+                proxy_port: port.unwrap_or(current.proxy_port),
+                proxy_username: identifiant.unwrap_or(current.proxy_username),
+                pac_url: pac.unwrap_or(current.pac_url),
+            };
+            let (key, password) = if mot_de_passe {
+                let keystore = launch.keystore();
+                let key =
+                    vault::open_or_init(&store, keystore.as_ref(), launch.passphrase.as_ref(), now)
+                        .map_err(with_passphrase_hint)?;
+                (Some(key), Some(read_hidden("Mot de passe du proxy : ")?))
+            } else {
+                (None, None)
+            };
+            let view = network::save(
+                &store,
+                key.as_ref(),
+                NetworkChange {
+                    settings,
+                    proxy_password: password,
+                    forget_proxy_password: oublier_mot_de_passe,
+                },
+                now,
+            )?;
+            println!("Réglages du réseau enregistrés.");
+            print(&view);
+            Ok(())
+        }
+    }
+}
+
+/// `reseau tester`: the same lines as the window's "Tester la connexion", exit 1 on a failure.
+fn network_check(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result<()> {
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let urls = crate::endpoints::resolve(commune.environment, &launch.endpoints, None)?;
+    let key = match store.read(vault::source)? {
+        Some(_) => Some(open_vault(&store, launch, now)?),
+        None => None,
+    };
+    let report = runtime()?.block_on(crate::network::check::check_commune(
+        &store,
+        key.as_ref(),
+        &commune,
+        &urls,
+        crate::network::check::DEFAULT_TIMEOUT,
+    ))?;
+    print!("{}", report.text());
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::ServiceUnavailable,
+            "Au moins une vérification a échoué : voir « À faire » ci-dessus.",
+        ))
+    }
 }
 
 fn list_dossiers(launch: &Launch, siret: Option<&str>, json: bool, now: Timestamp) -> Result<()> {
@@ -1582,6 +1945,7 @@ fn export_families(
         commune_id: commune.id,
         preset,
         columns,
+        day: now.to_zoned(launch.time_zone.clone()).date(),
     };
     let exported = export::export_file(
         &store,
@@ -1875,7 +2239,13 @@ fn poster(
         })?);
     }
     let request = poster::studio::request(&commune, format, &settings, logo.as_deref(), now)?;
+    // Without a database there are no network settings: the system's apply.
+    let network = match &store {
+        Some(store) => network_of(store, launch, now)?,
+        None => crate::network::Network::system(),
+    };
     let listing = runtime()?.block_on(poster::check_listed(
+        &network,
         &launch.formulaire_url,
         &commune.siret,
         std::time::Duration::from_secs(10),
@@ -1986,6 +2356,100 @@ fn letters(
     )?;
     println!(
         "{} pour {} : « {} » ({} Ko).",
+        capitalised(&printed.what),
+        commune.name,
+        printed.path,
+        (printed.bytes as usize).div_ceil(1024),
+    );
+    Ok(())
+}
+
+/// `guichet-qf attestation`: one family's attestation of its QF, found by its code.
+fn attestation(
+    launch: &Launch,
+    code: &str,
+    out: &std::path::Path,
+    siret: Option<&str>,
+    agent: Option<&str>,
+    now: Timestamp,
+) -> Result<()> {
+    use crate::families::{self, attestation};
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    let store = open_store(launch, now)?;
+    let agent = agent.map(|name| named_agent(&store, name)).transpose()?;
+    let commune = store.read(|conn| communes::resolve(conn, siret))?;
+    let family_id = store
+        .read(|conn| families::find_by_external_id(conn, commune.id, code))?
+        .ok_or_else(|| {
+            Error::new(
+                crate::error::Code::NotFound,
+                format!(
+                    "Aucune famille de {} n'a le code « {} » : vérifiez-le dans sa fiche \
+                     (guichet-qf familles).",
+                    commune.name,
+                    code.trim()
+                ),
+            )
+        })?;
+    let printed = attestation::print_attestation_to(
+        &store,
+        family_id,
+        out,
+        agent.as_ref().map(|agent| agent.name.as_str()),
+        now,
+        today,
+    )?;
+    println!(
+        "Attestation de quotient familial écrite dans « {} » ({} Ko).",
+        printed.path,
+        (printed.bytes as usize).div_ceil(1024),
+    );
+    Ok(())
+}
+
+/// `guichet-qf rgpd …`: one RGPD document written where asked, journaled.
+fn rgpd_command(launch: &Launch, command: RgpdCommand, now: Timestamp) -> Result<()> {
+    use crate::rgpd::{self, Format, Which};
+    let (sortie, purge) = match &command {
+        RgpdCommand::Registre { sortie } | RgpdCommand::Notice { sortie } => (sortie, None),
+        RgpdCommand::Bordereau { purge, sortie } => (sortie, Some(*purge)),
+    };
+    let format = Format::from_id(&sortie.format)?;
+    let store = open_store(launch, now)?;
+    let commune = store.read(|conn| communes::resolve(conn, sortie.commune.as_deref()))?;
+    let which = match (&command, purge) {
+        (RgpdCommand::Registre { .. }, _) => Which::Registre {
+            commune_id: commune.id,
+        },
+        (RgpdCommand::Notice { .. }, _) => Which::Notice {
+            commune_id: commune.id,
+        },
+        (_, purge) => Which::Bordereau {
+            purge_id: purge.unwrap_or_default(),
+            commune_id: commune.id,
+        },
+    };
+    let today = now.to_zoned(launch.time_zone.clone()).date();
+    if !matches!(which, Which::Bordereau { .. }) {
+        for warning in store
+            .read(|conn| rgpd::view(conn, commune.id, today))?
+            .warnings
+        {
+            eprintln!("Attention : {warning}");
+        }
+    }
+    let printed = rgpd::write_document_to(
+        &store,
+        which,
+        format,
+        &sortie.out,
+        None,
+        &launch.time_zone,
+        now,
+        today,
+    )?;
+    println!(
+        "{} de {} écrit dans « {} » ({} Ko).",
         capitalised(&printed.what),
         commune.name,
         printed.path,

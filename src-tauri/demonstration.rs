@@ -264,6 +264,7 @@ mod tests {
         .unwrap();
         let client = crate::particulier::connect::batch_client(
             &demo.store,
+            &crate::network::Network::direct(),
             demo.set.particulier.url(),
             token,
             std::sync::Arc::new(Timestamp::now),

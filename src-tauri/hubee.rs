@@ -141,6 +141,8 @@ pub struct ClientConfig {
     pub timeouts: Timeouts,
     pub retry: RetryPolicy,
     pub clock: Clock,
+    /// The town hall's network (proxy), from [`crate::network::load`].
+    pub network: crate::network::Network,
 }
 
 /// What the sync engine does about a failure.
@@ -591,7 +593,9 @@ impl HubeeClient {
             })?;
             identity_headers.insert(name, header);
         }
-        let http = reqwest::Client::builder()
+        let http = config
+            .network
+            .client_builder()?
             .connect_timeout(config.timeouts.connect)
             .timeout(config.timeouts.request)
             .build()

@@ -129,6 +129,10 @@ pub struct DossierDetail {
     pub allocataires: Vec<Personne>,
     pub enfants: Vec<Personne>,
     pub files: Vec<FileView>,
+    /// When the retention purge removed the dossier's Hubee files (and the JSON the people
+    /// lists are read from); the dossier itself stays.
+    #[ts(type = "string | null")]
+    pub files_eliminated_at: Option<Timestamp>,
     /// Oldest first.
     pub history: Vec<HistoryEntry>,
     /// The refusal message sent with `REFUSED`.
@@ -297,10 +301,11 @@ pub fn new_count(conn: &Connection) -> Result<u32> {
 /// The detail of a dossier, without marking it opened (after a decision, for instance).
 pub fn detail(conn: &Connection, id: i64) -> Result<DossierDetail> {
     let dossier = dossiers::get(conn, id)?;
-    let raw_json: Option<String> =
-        conn.query_row("SELECT raw_json FROM dossiers WHERE id = ?1", [id], |row| {
-            row.get(0)
-        })?;
+    let (raw_json, files_eliminated_at): (Option<String>, Option<String>) = conn.query_row(
+        "SELECT raw_json, files_eliminated_at FROM dossiers WHERE id = ?1",
+        [id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
     // The stored JSON is read again rather than copied into columns: the detail screen is the
     // only reader of the people lists, and the parser already knows every shape of the file.
     let demande = raw_json.and_then(|raw| formulaire_qf::parse(raw.as_bytes()).ok());
@@ -342,6 +347,7 @@ pub fn detail(conn: &Connection, id: i64) -> Result<DossierDetail> {
             .map(|d| d.enfants.clone())
             .unwrap_or_default(),
         files,
+        files_eliminated_at: files_eliminated_at.and_then(|at| at.parse().ok()),
         history,
         closable,
         same_family,

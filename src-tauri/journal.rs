@@ -97,10 +97,12 @@ pub enum Action {
     JetonCompromis,
     /// Old rows of the journal removed after the retention period.
     Purge,
+    /// Personal data removed after its retention period (`retention::purge`): counts only.
+    Elimination,
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 9] = [
         Action::DossierOuvert,
         Action::FamilleConsultee,
         Action::ConsultationQf,
@@ -109,6 +111,7 @@ impl Action {
         Action::JetonEnregistre,
         Action::JetonCompromis,
         Action::Purge,
+        Action::Elimination,
     ];
 
     /// The stored identifier (same as the serde name).
@@ -122,6 +125,7 @@ impl Action {
             Action::JetonEnregistre => "jeton_enregistre",
             Action::JetonCompromis => "jeton_compromis",
             Action::Purge => "purge",
+            Action::Elimination => "elimination",
         }
     }
 
@@ -140,6 +144,7 @@ impl Action {
             Action::JetonEnregistre => "Jeton API Particulier enregistré",
             Action::JetonCompromis => "Jeton API Particulier déclaré compromis",
             Action::Purge => "Purge des lignes de plus de 36 mois",
+            Action::Elimination => "Élimination des données arrivées au terme de leur conservation",
         }
     }
 }

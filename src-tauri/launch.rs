@@ -19,6 +19,10 @@
 //! Also read here from the surroundings: the local time zone (`TZ`, else the system's), for the
 //! local times of the access journal, and the user's Documents folder, where the window writes
 //! exports.
+//!
+//! Not read here, on purpose: the proxy variables (`HTTPS_PROXY`, `HTTP_PROXY`, `NO_PROXY`).
+//! In the network's `systeme` mode reqwest reads them, with Windows' Internet options, the way a
+//! browser does (see `network`); the other modes ignore them.
 
 use std::path::PathBuf;
 

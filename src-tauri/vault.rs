@@ -680,6 +680,184 @@ pub fn statuses(conn: &Connection, commune_id: i64) -> Result<Vec<SecretStatus>>
         .collect()
 }
 
+/// Secrets of the whole installation rather than of one commune: the town hall has one network,
+/// so its proxy's password is not a commune's. They are sealed like the communes' secrets, bound
+/// to this vault and their own name, and kept in the `settings` table (one row each) so that no
+/// migration is needed for a kind that has no commune.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstallationSecret {
+    ProxyPassword,
+}
+
+impl InstallationSecret {
+    fn setting_key(self) -> &'static str {
+        match self {
+            InstallationSecret::ProxyPassword => "secret.proxy_password",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InstallationSecret::ProxyPassword => "le mot de passe du proxy",
+        }
+    }
+}
+
+fn installation_aad(vault_id: &str, secret: InstallationSecret) -> Vec<u8> {
+    format!(
+        "guichet-qf/coffre/{vault_id}/installation/{}",
+        secret.setting_key()
+    )
+    .into_bytes()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+/// When an installation secret was configured, its nonce and its ciphertext.
+type SealedRow = (Timestamp, Vec<u8>, Vec<u8>);
+
+/// The stored row of an installation secret.
+fn installation_row(conn: &Connection, secret: InstallationSecret) -> Result<Option<SealedRow>> {
+    let Some(value) = crate::store::setting(conn, secret.setting_key())? else {
+        return Ok(None);
+    };
+    let damaged = || {
+        Error::new(
+            Code::DatabaseCorrupted,
+            format!(
+                "{} enregistré est illisible (donnée endommagée) : saisissez-le à nouveau.",
+                capitalise(secret.label())
+            ),
+        )
+    };
+    let mut parts = value.split('|');
+    let configured_at = parts
+        .next()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(damaged)?;
+    let nonce = parts.next().and_then(unhex).ok_or_else(damaged)?;
+    let ciphertext = parts.next().and_then(unhex).ok_or_else(damaged)?;
+    Ok(Some((configured_at, nonce, ciphertext)))
+}
+
+/// Seals and stores an installation secret, replacing any previous value. Any character is
+/// accepted (a proxy password may hold spaces) but a line break or an empty value.
+pub fn set_installation(
+    store: &Store,
+    key: &DataKey,
+    secret: InstallationSecret,
+    value: &SecretString,
+    now: Timestamp,
+) -> Result<Timestamp> {
+    let text = value.expose_secret();
+    if text.is_empty() {
+        return Err(Error::validation(format!(
+            "Saisissez {} : le champ est vide.",
+            secret.label()
+        )));
+    }
+    if text.chars().any(|c| c.is_control()) || text.len() > 512 {
+        return Err(Error::validation(format!(
+            "{} contient un retour à la ligne ou est anormalement long : vérifiez ce qui a été \
+             collé.",
+            capitalise(secret.label())
+        )));
+    }
+    store.write(|tx| {
+        let record = require_record(tx, key)?;
+        let (nonce, ciphertext) = seal(
+            key,
+            text.as_bytes(),
+            &installation_aad(&record.vault_id, secret),
+        )?;
+        crate::store::set_setting(
+            tx,
+            secret.setting_key(),
+            &format!("{now}|{}|{}", hex(&nonce), hex(&ciphertext)),
+        )?;
+        Ok(now)
+    })
+}
+
+/// The clear value of an installation secret, for the HTTP clients only.
+pub fn get_installation(
+    store: &Store,
+    key: &DataKey,
+    secret: InstallationSecret,
+) -> Result<Option<SecretString>> {
+    store.read(|conn| {
+        let Some((_, nonce, ciphertext)) = installation_row(conn, secret)? else {
+            return Ok(None);
+        };
+        let record = require_record(conn, key)?;
+        let plain = open_sealed(
+            key,
+            &nonce,
+            &ciphertext,
+            &installation_aad(&record.vault_id, secret),
+        )
+        .map(Zeroizing::new)
+        .ok_or_else(|| {
+            Error::new(
+                Code::DatabaseCorrupted,
+                format!(
+                    "{} enregistré est illisible (donnée endommagée) : saisissez-le à nouveau.",
+                    capitalise(secret.label())
+                ),
+            )
+        })?;
+        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
+            Error::new(
+                Code::DatabaseCorrupted,
+                "Un secret enregistré est illisible.",
+            )
+        })?;
+        Ok(Some(SecretString::from(text)))
+    })
+}
+
+/// When an installation secret was configured, without opening the vault.
+pub fn installation_configured_at(
+    conn: &Connection,
+    secret: InstallationSecret,
+) -> Result<Option<Timestamp>> {
+    Ok(installation_row(conn, secret)?.map(|(at, _, _)| at))
+}
+
+/// Removes an installation secret, after a safety backup.
+pub fn delete_installation(
+    store: &Store,
+    secret: InstallationSecret,
+    now: Timestamp,
+) -> Result<()> {
+    if store
+        .read(|conn| installation_configured_at(conn, secret))?
+        .is_none()
+    {
+        return Ok(());
+    }
+    backup::create(store, backup::BackupKind::Safety, now)?;
+    store.write(|tx| {
+        tx.execute(
+            "DELETE FROM settings WHERE key = ?1",
+            [secret.setting_key()],
+        )?;
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -881,6 +1059,43 @@ mod tests {
         assert!(get(&store, &key, commune, SecretKind::HubeeClientId)
             .unwrap()
             .is_none());
+        assert_eq!(backup::list(&store).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_proxy_password_is_sealed_for_the_installation_and_deleted_after_a_backup() {
+        let (_dir, store, _commune) = setup();
+        let now = Timestamp::from_second(1_795_000_000).unwrap();
+        let key = open_or_init(&store, &MemoryKeystore::default(), None, now).unwrap();
+        let secret = InstallationSecret::ProxyPassword;
+        assert_eq!(
+            store
+                .read(|conn| installation_configured_at(conn, secret))
+                .unwrap(),
+            None
+        );
+        let error = set_installation(&store, &key, secret, &"".into(), now).unwrap_err();
+        assert!(
+            error.message.contains("mot de passe du proxy"),
+            "{}",
+            error.message
+        );
+        set_installation(&store, &key, secret, &"mot de passe du proxy".into(), now).unwrap();
+        assert_eq!(
+            store
+                .read(|conn| installation_configured_at(conn, secret))
+                .unwrap(),
+            Some(now)
+        );
+        let stored = store
+            .read(|conn| crate::store::setting(conn, "secret.proxy_password"))
+            .unwrap()
+            .unwrap();
+        assert!(!stored.contains("mot de passe"), "sealed, never in clear");
+        let clear = get_installation(&store, &key, secret).unwrap().unwrap();
+        assert_eq!(clear.expose_secret(), "mot de passe du proxy");
+        delete_installation(&store, secret, now).unwrap();
+        assert!(get_installation(&store, &key, secret).unwrap().is_none());
         assert_eq!(backup::list(&store).unwrap().len(), 1);
     }
 }

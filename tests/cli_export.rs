@@ -145,9 +145,9 @@ fn both_presets_are_written_byte_for_byte_and_journaled() {
     let expected = format!(
         "\u{feff}N° famille;Code famille;Allocataires;Enfants;Nombre d'enfants;\
          Quotient familial (€);Mois du QF;Organisme;Source du QF;QF enregistré le;\
-         Refus de l'actualisation\r\n\
-         {noel};{noel_code};NOËL Éloïse;NOËL Gaël;1;1340;09/2026;CAF;Guichet;18/11/2026;non\r\n\
-         {unknown};{unknown_code};MARTIN Zoé;;0;;09/2026;CAF;Guichet;18/11/2026;non\r\n"
+         Refus de l'actualisation;Fin d'inscription\r\n\
+         {noel};{noel_code};NOËL Éloïse;NOËL Gaël;1;1340;09/2026;CAF;Guichet;18/11/2026;non;\r\n\
+         {unknown};{unknown_code};MARTIN Zoé;;0;;09/2026;CAF;Guichet;18/11/2026;non;\r\n"
     );
     assert_eq!(String::from_utf8(bytes).unwrap(), expected);
 
@@ -202,9 +202,9 @@ fn bad_input_is_refused_in_french_and_nothing_is_written_or_journaled() {
                 "--out",
                 target,
                 "--colonnes",
-                "qf,tarif",
+                "qf,prix",
             ],
-            "Colonne inconnue : « tarif »",
+            "Colonne inconnue : « prix »",
         ),
         (
             vec![

@@ -246,6 +246,21 @@ async fn start_app_with(test: &str, env: &[(&str, &str)]) -> Option<(Driver, Cli
     Some((driver, client))
 }
 
+/// The bytes of the file whose path a status region gives in `data-path` (after a save), the
+/// file then removed so that tests leave nothing in the Documents folder.
+async fn take_written_file(client: &Client, status_css: &str) -> Vec<u8> {
+    let path = element(client, status_css)
+        .await
+        .attr("data-path")
+        .await
+        .expect("data-path attribute")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("no data-path on {status_css}"));
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    std::fs::remove_file(&path).expect("the test's file removed");
+    bytes
+}
+
 /// Waits for an element to be in the DOM.
 async fn element(client: &Client, css: &str) -> Element {
     client
@@ -1248,19 +1263,11 @@ async fn the_affiche_screen_previews_saves_a_poster_whose_qr_decodes_and_journal
     // The agent adds the mairie's e-mail; the settings stay with the commune.
     fill(&client, "#poster-email", "mairie@majastres.fr").await;
     click(&client, "#poster-save").await;
-    let status = wait_text(&client, "#poster-status", "where the poster went", |t| {
+    wait_text(&client, "#poster-status", "where the poster went", |t| {
         t.contains("enregistrée dans")
     })
     .await;
-    let path = element(&client, "#poster-status")
-        .await
-        .attr("data-path")
-        .await
-        .expect("data-path attribute")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("no path in {status:?}"));
-    let pdf = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    std::fs::remove_file(&path).expect("the test's poster removed");
+    let pdf = take_written_file(&client, "#poster-status").await;
     assert!(pdf.starts_with(b"%PDF"), "a PDF file");
     let pdf_path = scratch.path().join("affiche.pdf");
     std::fs::write(&pdf_path, &pdf).expect("PDF copied");
@@ -1582,15 +1589,7 @@ async fn a_dossier_from_the_demonstration_lands_in_its_family_and_a_counter_card
         .next()
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("{status:?}"));
-    let path = element(&client, "#export-status")
-        .await
-        .attr("data-path")
-        .await
-        .expect("data-path attribute")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| panic!("no path in {status:?}"));
-    let csv = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    std::fs::remove_file(&path).expect("the test's export removed");
+    let csv = take_written_file(&client, "#export-status").await;
     assert!(csv.starts_with("\u{feff}".as_bytes()), "a BOM for Excel");
     let text = String::from_utf8(csv).expect("UTF-8");
     assert_eq!(text.lines().count(), rows + 1, "{text}");
@@ -1728,6 +1727,541 @@ async fn a_refresh_shows_its_progress_and_summary_and_is_applied() {
         .filter(|r| r.motif.as_deref() == Some(guichet_qf::refresh::MOTIF_MANUAL))
         .count();
     assert_eq!(calls, asked);
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// Champcevinel's canteen (users-and-peers §4.2): the bracket and price of a QF in euros, as
+/// the Tarifs screen is given it below; `None`: the default tariff.
+fn champcevinel(qf: Option<u32>) -> (&'static str, &'static str) {
+    match qf {
+        None => ("Tarif par défaut (QF non connu)", "3,50"),
+        Some(0..=622) => ("Tranche 1", "1,00"),
+        Some(623..=1000) => ("Tranche 2", "3,30"),
+        Some(1001..=1500) => ("Tranche 3", "3,40"),
+        Some(_) => ("Tranche 4", "3,50"),
+    }
+}
+
+#[tokio::test]
+async fn a_tariff_grid_typed_in_tarifs_prices_a_family_and_goes_into_the_billing_export() {
+    let Some((_driver, client)) = start_app("tariffs").await else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+    element(&client, "#inbox-search").await;
+    wait_inbox(&client, 5, UI_TIMEOUT).await;
+
+    // Tarifs: the canteen grid typed from the délibération, first with an overlap the screen
+    // refuses in French, then right.
+    click(&client, "#nav-tarifs").await;
+    click(&client, "#tariff-new").await;
+    fill(&client, "#tariff-service", "cantine").await;
+    fill(&client, "#tariff-default", "3,50").await;
+    let brackets = [
+        ("0", "622", "1,00"),
+        ("623", "1000", "3,30"),
+        ("1001", "1500", "3,40"),
+        ("1400", "", "3,50"),
+    ];
+    for (i, (min, max, price)) in brackets.iter().enumerate() {
+        let n = i + 1;
+        if n > 1 {
+            click(&client, "#tariff-bracket-add").await;
+        }
+        fill(&client, &format!("#tariff-bracket-{n}-min"), min).await;
+        if !max.is_empty() {
+            fill(&client, &format!("#tariff-bracket-{n}-max"), max).await;
+        }
+        fill(&client, &format!("#tariff-bracket-{n}-price"), price).await;
+    }
+    click(&client, "#tariff-save").await;
+    let refused = wait_text(&client, "#tariff-editor-error", "the overlap", |t| {
+        t.contains("se chevauchent")
+    })
+    .await;
+    assert!(
+        refused.contains("ne peut pas être enregistrée"),
+        "{refused:?}"
+    );
+    fill(&client, "#tariff-bracket-4-min", "1501").await;
+    click(&client, "#tariff-save").await;
+    wait_text(&client, "#tariffs-status", "the grid saved", |t| {
+        t.contains("Grille « cantine » enregistrée")
+    })
+    .await;
+    let grids = wait_text(&client, "#tariff-grids", "the grid listed", |t| {
+        t.contains("cantine")
+    })
+    .await;
+    assert!(grids.contains("4 tranches, par repas"), "{grids:?}");
+    // The distribution counts every family of the commune, with no name.
+    let chart = wait_text(&client, "#tariff-distribution figure", "the chart", |t| {
+        t.contains("familles")
+    })
+    .await;
+    let counted: u32 = element(&client, "#tariff-distribution figure")
+        .await
+        .find_all(Locator::Css("td[data-count]"))
+        .await
+        .expect("the counts")
+        .len() as u32;
+    assert_eq!(counted, 5, "four brackets and the unknown QFs: {chart:?}");
+
+    // A dossier shows the tariff of its QF.
+    click(&client, "#nav-dossiers").await;
+    let ids = wait_inbox(&client, 5, UI_TIMEOUT).await;
+    click(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{}\"]", ids[0]),
+    )
+    .await;
+    let reference = wait_text(&client, "#dossier-summary .mono", "the reference", |t| {
+        t.trim().len() == 13
+    })
+    .await
+    .trim()
+    .to_string();
+    let qf_text = wait_text(&client, "#dossier-qf", "the dossier's QF", |t| {
+        !t.trim().is_empty()
+    })
+    .await;
+    let digits: String = qf_text.chars().filter(char::is_ascii_digit).collect();
+    let (bracket, price) = champcevinel(digits.parse().ok());
+    let shown = wait_text(&client, "#dossier-tariffs", "the dossier's tariff", |t| {
+        t.contains("cantine")
+    })
+    .await;
+    assert!(
+        shown.contains(bracket) && shown.contains(&format!("{price} € par repas")),
+        "{qf_text:?} → {bracket} {price}: {shown:?}"
+    );
+
+    // Its family's file says the same, from the family's latest QF.
+    click(&client, "#nav-familles").await;
+    fill(&client, "#families-search", &reference).await;
+    wait_text(&client, "#families-count", "one family", |t| {
+        t.contains("1 famille trouvée")
+    })
+    .await;
+    click(&client, "#families-results [data-family-id]").await;
+    let latest = wait_text(
+        &client,
+        "#family-history tbody tr:first-child .qf-cell",
+        "the latest QF",
+        |t| !t.trim().is_empty(),
+    )
+    .await;
+    let digits: String = latest.chars().filter(char::is_ascii_digit).collect();
+    let (bracket, price) = champcevinel(digits.parse().ok());
+    let shown = wait_text(&client, "#family-tariffs", "the family's tariff", |t| {
+        t.contains("cantine")
+    })
+    .await;
+    assert!(
+        shown.contains(bracket) && shown.contains(&format!("{price} € par repas")),
+        "{latest:?} → {bracket} {price}: {shown:?}"
+    );
+    let code = element(&client, "#family-code")
+        .await
+        .text()
+        .await
+        .expect("the family's code");
+
+    // The billing export has the canteen's bracket and price, the family's line included.
+    click(&client, "#family-back").await;
+    click(&client, "#export-save").await;
+    wait_text(&client, "#export-status", "where the export went", |t| {
+        t.contains("exportée")
+    })
+    .await;
+    let csv = String::from_utf8(take_written_file(&client, "#export-status").await).expect("UTF-8");
+    let mut lines = csv.trim_start_matches('\u{feff}').lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(';').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no {name:?} in {header:?}"))
+    };
+    let (code_at, tranche_at, tarif_at) = (
+        column("Code famille"),
+        column("Tranche cantine"),
+        column("Tarif cantine (€ par repas)"),
+    );
+    let line: Vec<&str> = lines
+        .map(|l| l.split(';').collect::<Vec<_>>())
+        .find(|cells| cells.get(code_at) == Some(&code.trim()))
+        .unwrap_or_else(|| panic!("the family {code} not in {csv}"));
+    assert_eq!(
+        (line[tranche_at], line[tarif_at]),
+        (bracket, price),
+        "{csv}"
+    );
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// Saves what the window shows as `name`.png in `dir`, once the page stands still.
+async fn capture(client: &Client, dir: &Path, name: &str) {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let png = client.screenshot().await.expect("a screenshot");
+    std::fs::write(dir.join(format!("{name}.png")), png).expect("writing the screenshot");
+}
+
+/// Not a check: the screenshots of the agent's guide (`docs/guide-agent.md`), taken in the real
+/// window on the demonstration, into the folder `GUICHET_QF_CAPTURES` names.
+#[tokio::test]
+#[ignore = "writes the guide's screenshots: bash scripts/screenshots.sh"]
+async fn screenshots_of_every_screen_for_the_guide() {
+    let dir = PathBuf::from(
+        std::env::var_os("GUICHET_QF_CAPTURES").expect("GUICHET_QF_CAPTURES: where to write"),
+    );
+    std::fs::create_dir_all(&dir).expect("the screenshots' folder");
+    let Some((_driver, client)) = start_app("screenshots").await else {
+        panic!("TAURI_E2E=1 and a display are needed for the screenshots");
+    };
+    client
+        .set_window_size(1280, 860)
+        .await
+        .expect("the window's size");
+    wizard_step(&client, "welcome").await;
+    capture(&client, &dir, "01-premier-demarrage").await;
+    click(&client, "#wizard-demo").await;
+
+    element(&client, "#inbox-search").await;
+    let ids = wait_inbox(&client, 5, UI_TIMEOUT).await;
+    capture(&client, &dir, "02-dossiers").await;
+    click(
+        &client,
+        &format!("#inbox-table [data-dossier-id=\"{}\"]", ids[0]),
+    )
+    .await;
+    let reference = wait_text(&client, "#dossier-summary .mono", "the reference", |t| {
+        t.trim().len() == 13
+    })
+    .await
+    .trim()
+    .to_string();
+    capture(&client, &dir, "03-dossier").await;
+
+    click(&client, "#nav-recherche").await;
+    fill_counter_identity(&client, "LEFEBVRE", &["ALEXIS"], ("27", "12", "1982")).await;
+    capture(&client, &dir, "04-recherche-qf").await;
+    submit_counter(&client, "Inscription à la cantine").await;
+    wait_text(&client, "#counter-result-qf", "the QF card", |t| {
+        t.contains('€')
+    })
+    .await;
+    capture(&client, &dir, "05-recherche-qf-resultat").await;
+
+    click(&client, "#nav-tarifs").await;
+    click(&client, "#tariff-new").await;
+    fill(&client, "#tariff-service", "cantine").await;
+    fill(&client, "#tariff-default", "3,50").await;
+    for (n, (min, max, price)) in [
+        ("0", "622", "1,00"),
+        ("623", "1000", "3,30"),
+        ("1001", "", "3,50"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        if n > 0 {
+            click(&client, "#tariff-bracket-add").await;
+        }
+        fill(&client, &format!("#tariff-bracket-{}-min", n + 1), min).await;
+        if !max.is_empty() {
+            fill(&client, &format!("#tariff-bracket-{}-max", n + 1), max).await;
+        }
+        fill(&client, &format!("#tariff-bracket-{}-price", n + 1), price).await;
+    }
+    wait_text(&client, "#tariff-problems", "the check", |t| !t.is_empty()).await;
+    capture(&client, &dir, "06-tarifs-grille").await;
+    click(&client, "#tariff-save").await;
+    element(&client, "#tariff-distribution figure").await;
+    capture(&client, &dir, "07-tarifs").await;
+
+    click(&client, "#nav-familles").await;
+    element(&client, "#families-search").await;
+    capture(&client, &dir, "08-familles").await;
+    fill(&client, "#families-search", &reference).await;
+    click(&client, "#families-results [data-family-id]").await;
+    element(&client, "#family-tariffs table").await;
+    capture(&client, &dir, "09-dossier-famille").await;
+
+    click(&client, "#nav-actualisation").await;
+    element(&client, "#refresh-summary").await;
+    capture(&client, &dir, "10-actualisation").await;
+    click(&client, "#nav-affiche").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    capture(&client, &dir, "11-affiche").await;
+    click(&client, "#nav-journal").await;
+    element(&client, "#journal-table").await;
+    capture(&client, &dir, "12-journal").await;
+    click(&client, "#nav-parametres").await;
+    capture(&client, &dir, "13-parametres").await;
+    click(&client, "#lock-button").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    capture(&client, &dir, "14-verrouillage").await;
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// What the focused element is and whether its focus ring can be seen: an outline at least
+/// 2 px wide (RGAA 10.7), or a box shadow.
+#[derive(Debug, serde::Deserialize)]
+struct Focused {
+    /// `#id` or the tag name, for the failure messages.
+    name: String,
+    matches: bool,
+    outline_width: f64,
+    outline_style: String,
+    box_shadow: String,
+}
+
+impl Focused {
+    fn ring_visible(&self) -> bool {
+        (self.outline_style != "none" && self.outline_width >= 2.0) || self.box_shadow != "none"
+    }
+}
+
+async fn focused(client: &Client, css: &str) -> Focused {
+    let script = r#"
+        const el = document.activeElement;
+        const style = getComputedStyle(el);
+        return {
+            name: el.id ? `#${el.id}` : el.tagName.toLowerCase(),
+            matches: el.matches(arguments[0]),
+            outline_width: parseFloat(style.outlineWidth) || 0,
+            outline_style: style.outlineStyle,
+            box_shadow: style.boxShadow,
+        };
+    "#;
+    let value = client
+        .execute(script, vec![json!(css)])
+        .await
+        .expect("reading the focused element");
+    serde_json::from_value(value).expect("the focused element's description")
+}
+
+/// Presses one key (with Shift held when asked) through WebDriver's keyboard, as a person at
+/// the keyboard does: nothing is clicked and no element is targeted.
+async fn press(client: &Client, key: fantoccini::key::Key, shift: bool) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    use fantoccini::key::Key;
+    let mut actions = KeyActions::new("clavier".to_string());
+    if shift {
+        actions = actions.then(KeyAction::Down {
+            value: Key::Shift.into(),
+        });
+    }
+    actions = actions
+        .then(KeyAction::Down { value: key.into() })
+        .then(KeyAction::Up { value: key.into() });
+    if shift {
+        actions = actions.then(KeyAction::Up {
+            value: Key::Shift.into(),
+        });
+    }
+    client
+        .perform_actions(actions)
+        .await
+        .expect("pressing a key");
+}
+
+/// Types text into the focused field, key after key.
+async fn type_text(client: &Client, text: &str) {
+    client
+        .active_element()
+        .await
+        .expect("a focused field")
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing {text:?}: {e}"));
+}
+
+/// Waits until the focused element matches `css` and asserts that its focus ring shows.
+async fn assert_focus(client: &Client, css: &str) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let now = focused(client, css).await;
+        if now.matches {
+            assert!(
+                now.ring_visible(),
+                "the focus on `{css}` cannot be seen: {now:?}"
+            );
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "focus never reached `{css}`; it is on {}",
+            now.name
+        );
+        tokio::time::sleep(POLL_PERIOD).await;
+    }
+}
+
+/// Presses Tab (or Shift+Tab) until the focused element matches `css`, at most `most` times,
+/// then asserts its focus ring shows. Fails with the path the focus took.
+async fn tab_to(client: &Client, css: &str, backwards: bool, most: usize) {
+    let mut path = Vec::new();
+    for _ in 0..most {
+        let now = focused(client, css).await;
+        if now.matches {
+            assert!(
+                now.ring_visible(),
+                "the focus on `{css}` cannot be seen: {now:?}"
+            );
+            return;
+        }
+        path.push(now.name);
+        press(client, fantoccini::key::Key::Tab, backwards).await;
+    }
+    let now = focused(client, css).await;
+    assert!(
+        now.matches,
+        "`{css}` not reached in {most} presses of {}Tab; focus went through {path:?} to {}",
+        if backwards { "Shift+" } else { "" },
+        now.name
+    );
+    assert!(
+        now.ring_visible(),
+        "the focus on `{css}` cannot be seen: {now:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_the_keyboard_alone_an_agent_starts_the_demonstration_reaches_every_view_and_looks_a_family_up(
+) {
+    use fantoccini::key::Key;
+    let Some((_driver, client)) = start_app("keyboard walk").await else {
+        return;
+    };
+
+    // The wizard's first screen puts focus on its heading; "Essayer avec des données
+    // fictives" is two Tabs away.
+    wizard_step(&client, "welcome").await;
+    assert_focus(&client, "#wizard-heading").await;
+    tab_to(&client, "#wizard-demo", false, 4).await;
+    press(&client, Key::Enter, false).await;
+
+    // The shell opens on Dossiers, focus on the view's heading.
+    element(&client, "#inbox-search").await;
+    assert_focus(&client, "#view-heading").await;
+
+    // Every view from the menu: back up from the heading to the menu link, Enter, and the
+    // new view's heading has the focus.
+    for (view, title) in [
+        ("recherche", "Recherche QF"),
+        ("familles", "Familles"),
+        ("actualisation", "Actualisation"),
+        ("tarifs", "Tarifs"),
+        ("affiche", "Affiche"),
+        ("journal", "Journal"),
+        ("parametres", "Paramètres"),
+        ("dossiers", "Dossiers"),
+    ] {
+        tab_to(&client, &format!("#nav-{view}"), true, 16).await;
+        press(&client, Key::Enter, false).await;
+        assert_focus(&client, "#view-heading").await;
+        wait_text(&client, "#view-heading", title, |t| t.contains(title)).await;
+        let current = element(&client, &format!("#nav-{view}"))
+            .await
+            .attr("aria-current")
+            .await
+            .expect("aria-current");
+        assert_eq!(current.as_deref(), Some("page"), "{view}");
+    }
+
+    // A dossier's detail and back: focus goes to the dossier's title, then back to its row.
+    wait_inbox(&client, 1, UI_TIMEOUT).await;
+    tab_to(&client, "#inbox-table [data-dossier-id]", false, 20).await;
+    let focused_dossier = || async {
+        client
+            .execute(
+                "return document.activeElement.dataset.dossierId ?? null",
+                vec![],
+            )
+            .await
+            .expect("the focused dossier")
+    };
+    let opened = focused_dossier().await;
+    assert!(opened.is_string(), "{opened:?}");
+    press(&client, Key::Enter, false).await;
+    element(&client, "#dossier-detail").await;
+    assert_focus(&client, "#dossier-title").await;
+    tab_to(&client, "#dossier-back", true, 12).await;
+    press(&client, Key::Enter, false).await;
+    assert_focus(&client, "#inbox-table [data-dossier-id]").await;
+    assert_eq!(
+        focused_dossier().await,
+        opened,
+        "back on the list, focus is on the dossier opened"
+    );
+
+    // The counter form, typed and sent without the mouse.
+    tab_to(&client, "#nav-recherche", true, 16).await;
+    press(&client, Key::Enter, false).await;
+    assert_focus(&client, "#view-heading").await;
+    tab_to(&client, "#counter-nom-naissance", false, 4).await;
+    type_text(&client, "LEFEBVRE").await;
+    tab_to(&client, "#counter-prenom-1", false, 4).await;
+    type_text(&client, "ALEXIS").await;
+    // The radio group takes one Tab; the arrows choose inside it.
+    tab_to(&client, "#counter-sexe-F", false, 4).await;
+    press(&client, Key::Down, false).await;
+    assert_focus(&client, "#counter-sexe-M:checked").await;
+    press(&client, Key::Up, false).await;
+    assert_focus(&client, "#counter-sexe-F:checked").await;
+    tab_to(&client, "#counter-jour", false, 4).await;
+    type_text(&client, "27").await;
+    tab_to(&client, "#counter-mois", false, 2).await;
+    type_text(&client, "12").await;
+    tab_to(&client, "#counter-annee", false, 2).await;
+    type_text(&client, "1982").await;
+    tab_to(&client, "#counter-commune", false, 6).await;
+    type_text(&client, "Villers-Semeuse").await;
+    element(&client, "#counter-commune-suggestions [data-key=\"08480\"]").await;
+    tab_to(
+        &client,
+        "#counter-commune-suggestions [data-key=\"08480\"]",
+        false,
+        12,
+    )
+    .await;
+    press(&client, Key::Enter, false).await;
+    // Once chosen, the commune is shown in words and focus is on "Changer".
+    assert_focus(&client, "#counter-commune-change").await;
+    wait_text(
+        &client,
+        "#counter-commune-choice",
+        "the chosen commune",
+        |t| t.contains("Villers-Semeuse"),
+    )
+    .await;
+    tab_to(&client, "#counter-motif", false, 8).await;
+    press(&client, Key::Down, false).await;
+    let motif = client
+        .execute(
+            "return document.getElementById('counter-motif').value",
+            vec![],
+        )
+        .await
+        .expect("the motif");
+    assert_eq!(motif, json!("Inscription à la cantine"));
+    tab_to(&client, "#counter-piece", false, 4).await;
+    press(&client, Key::Space, false).await;
+    assert_focus(&client, "#counter-piece:checked").await;
+    tab_to(&client, "#counter-submit", false, 4).await;
+    press(&client, Key::Enter, false).await;
+    let card = wait_text(&client, "#counter-result-qf", "the QF card", |t| {
+        without_spaces(t).contains("2550€")
+    })
+    .await;
+    assert!(card.contains("CAF"), "{card:?}");
+    assert_focus(&client, "#counter-result-heading").await;
 
     client.close().await.expect("closing the WebDriver session");
 }

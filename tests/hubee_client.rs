@@ -83,6 +83,7 @@ fn client_with(setup: &Setup, secret: &str, request_timeout: Duration) -> HubeeC
             max_delay: Duration::from_millis(10),
         },
         clock: Arc::new(move || clock.now()),
+        network: guichet_qf::network::Network::direct(),
     })
     .unwrap()
 }
@@ -712,6 +713,7 @@ async fn identity_headers_longer_than_hubee_allows_are_refused() {
         timeouts: Timeouts::default(),
         retry: RetryPolicy::default(),
         clock: Arc::new(move || clock.now()),
+        network: guichet_qf::network::Network::direct(),
     });
 
     let error = result.unwrap_err();
@@ -782,6 +784,7 @@ async fn an_unreachable_hubee_is_retry_later() {
             max_delay: Duration::from_millis(2),
         },
         clock: Arc::new(move || clock.now()),
+        network: guichet_qf::network::Network::direct(),
     })
     .unwrap();
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use axum::routing::get;
 use axum::Router;
+use guichet_qf::network::Network;
 use guichet_qf::poster::{self, Format, Listing, PosterRequest, Refresh};
 
 const SIRET: &str = "21040107100019";
@@ -368,27 +369,33 @@ async fn the_public_list_says_open_not_listed_or_unknown() {
     let timeout = Duration::from_secs(5);
     let base = list_server(200, MAJASTRES_LISTED).await;
     assert_eq!(
-        poster::check_listed(&base, SIRET, timeout).await,
+        poster::check_listed(&Network::direct(), &base, SIRET, timeout).await,
         Listing::Open {
             name: "Majastres".into()
         }
     );
     assert_eq!(
-        poster::check_listed(&format!("{base}/"), "21730132400018", timeout).await,
+        poster::check_listed(
+            &Network::direct(),
+            &format!("{base}/"),
+            "21730132400018",
+            timeout
+        )
+        .await,
         Listing::NotListed
     );
     let down = list_server(503, "{}").await;
     assert!(matches!(
-        poster::check_listed(&down, SIRET, timeout).await,
+        poster::check_listed(&Network::direct(), &down, SIRET, timeout).await,
         Listing::Unknown(reason) if reason.contains("503")
     ));
     let garbage = list_server(200, "<html>maintenance</html>").await;
     assert!(matches!(
-        poster::check_listed(&garbage, SIRET, timeout).await,
+        poster::check_listed(&Network::direct(), &garbage, SIRET, timeout).await,
         Listing::Unknown(_)
     ));
     assert!(matches!(
-        poster::check_listed("http://127.0.0.1:1", SIRET, timeout).await,
+        poster::check_listed(&Network::direct(), "http://127.0.0.1:1", SIRET, timeout).await,
         Listing::Unknown(_)
     ));
 }

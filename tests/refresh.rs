@@ -98,6 +98,7 @@ impl Setup {
         let clock: Clock = std::sync::Arc::new(move || clock.now());
         connect::batch_client(
             &self.store,
+            &guichet_qf::network::Network::direct(),
             self.simulator.url(),
             SecretString::from(self.token.clone()),
             clock,

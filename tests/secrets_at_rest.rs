@@ -14,6 +14,7 @@ const TOKEN: &str =
 const CLIENT_ID: &str = "quokka-client-id-7731";
 const CLIENT_SECRET: &str = "Quokka-Secret-Hubee-7731";
 const PIN: &str = "77317731";
+const PROXY_PASSWORD: &str = "Quokka-Proxy-Mot-7731";
 
 /// Runs the CLI with the most verbose log and checks it printed no secret either.
 fn cli(dir: &Path, args: &[&str], stdin: &str) {
@@ -28,7 +29,14 @@ fn cli(dir: &Path, args: &[&str], stdin: &str) {
         ],
     );
     let printed = [output.stdout, output.stderr].concat();
-    for secret in [TOKEN, CLIENT_ID, CLIENT_SECRET, PASSPHRASE, PIN] {
+    for secret in [
+        TOKEN,
+        CLIENT_ID,
+        CLIENT_SECRET,
+        PASSPHRASE,
+        PIN,
+        PROXY_PASSWORD,
+    ] {
         assert!(
             !contains(&printed, secret.as_bytes()),
             "`{}` printed a secret",
@@ -79,6 +87,24 @@ fn no_secret_is_ever_written_in_clear() {
         &["secret", "set", "hubee-client-secret"],
         CLIENT_SECRET,
     );
+    cli(
+        data,
+        &[
+            "reseau",
+            "regler",
+            "--mode",
+            "manuel",
+            "--hote",
+            "proxy.mairie.local",
+            "--port",
+            "3128",
+            "--identifiant",
+            "quokka",
+            "--mot-de-passe",
+        ],
+        PROXY_PASSWORD,
+    );
+    cli(data, &["reseau", "afficher"], "");
     cli(data, &["secret", "list", "--json"], "");
     cli(data, &["sauvegarde", "creer"], "");
     cli(data, &["commune", "list", "--json"], "");
@@ -100,6 +126,14 @@ fn no_secret_is_ever_written_in_clear() {
     .unwrap();
     use guichet_qf::vault::ExposeSecret;
     assert_eq!(token.expose_secret(), TOKEN, "the round trip works");
+    let proxy_password = guichet_qf::vault::get_installation(
+        &store,
+        &key,
+        guichet_qf::vault::InstallationSecret::ProxyPassword,
+    )
+    .unwrap()
+    .expect("the proxy password was saved");
+    assert_eq!(proxy_password.expose_secret(), PROXY_PASSWORD);
     let now = jiff::Timestamp::now();
     guichet_qf::vault::delete(
         &store,
@@ -133,7 +167,14 @@ fn no_secret_is_ever_written_in_clear() {
 
     for path in &scanned {
         let bytes = std::fs::read(path).unwrap();
-        for secret in [TOKEN, CLIENT_ID, CLIENT_SECRET, PASSPHRASE, PIN] {
+        for secret in [
+            TOKEN,
+            CLIENT_ID,
+            CLIENT_SECRET,
+            PASSPHRASE,
+            PIN,
+            PROXY_PASSWORD,
+        ] {
             for needle in [secret.as_bytes().to_vec(), utf16(secret)] {
                 assert!(
                     !contains(&bytes, &needle),

@@ -100,6 +100,7 @@ fn client_with_secret(setup: &Setup, secret: &str) -> HubeeClient {
             max_delay: Duration::from_millis(10),
         },
         clock: Arc::new(move || clock.now()),
+        network: guichet_qf::network::Network::direct(),
     })
     .unwrap()
 }
@@ -798,6 +799,7 @@ async fn a_slow_answer_is_retried_after_the_timeout() {
             max_delay: Duration::from_millis(10),
         },
         clock: Arc::new(move || clock.now()),
+        network: guichet_qf::network::Network::direct(),
     })
     .unwrap();
     setup.sim.inject(Fault::Failing {

@@ -14,6 +14,16 @@
 /** @typedef {import("./bindings/VaultStatus").VaultStatus} VaultStatus */
 /** @typedef {import("./bindings/BackupInfo").BackupInfo} BackupInfo */
 /** @typedef {import("./bindings/Settings").Settings} Settings */
+/** @typedef {import("./bindings/Retention").Retention} Retention */
+/** @typedef {import("./bindings/NetworkView").NetworkView} NetworkView */
+/** @typedef {import("./bindings/NetworkChange").NetworkChange} NetworkChange */
+/** @typedef {import("./bindings/ConnectionReport").ConnectionReport} ConnectionReport */
+/** @typedef {import("./bindings/PurgeReport").PurgeReport} PurgeReport */
+/** @typedef {import("./bindings/RgpdSettings").RgpdSettings} RgpdSettings */
+/** @typedef {import("./bindings/RgpdView").RgpdView} RgpdView */
+/** @typedef {import("./bindings/RgpdCheck").RgpdCheck} RgpdCheck */
+/** @typedef {import("./bindings/RgpdDocument").RgpdDocument} RgpdDocument */
+/** @typedef {import("./bindings/RgpdFormat").RgpdFormat} RgpdFormat */
 /** @typedef {import("./bindings/CompromiseReport").CompromiseReport} CompromiseReport */
 /** @typedef {import("./bindings/FirstRun").FirstRun} FirstRun */
 /** @typedef {import("./bindings/InboxQuery").InboxQuery} InboxQuery */
@@ -123,6 +133,12 @@ async function call(command, args) {
 
 /** @returns {Promise<AppStatus>} */
 export const appStatus = () => call("app_status");
+
+/**
+ * Tells the backend the first screen is drawn (the start-up time goes to its log).
+ * @returns {Promise<null>}
+ */
+export const windowPainted = () => call("window_painted");
 
 /**
  * @param {FirstRun} input
@@ -263,6 +279,100 @@ export const settingsGet = () => call("settings_get");
  * @returns {Promise<Settings>}
  */
 export const settingsUpdate = (settings) => call("settings_update", { settings });
+
+/**
+ * The network settings (proxy mode and fields) and whether a proxy password is
+ * stored; never the password itself.
+ * @returns {Promise<NetworkView>}
+ */
+export const networkGet = () => call("network_get");
+
+/**
+ * Saves the network settings (administrators); refused with the French reason
+ * of each field. A password travels only from this form to the vault.
+ * @param {NetworkChange} change
+ * @returns {Promise<NetworkView>}
+ */
+export const networkSave = (change) => call("network_save", { change });
+
+/**
+ * "Tester la connexion": Hubee's token endpoint and API Particulier's ping for
+ * the commune's environment, through the saved network, one line each.
+ * @param {number} communeId
+ * @returns {Promise<ConnectionReport>}
+ */
+export const networkCheck = (communeId) => call("network_check", { communeId });
+
+/**
+ * The retention limits of the installation (the defaults until an administrator saves them).
+ * @returns {Promise<Retention>}
+ */
+export const retentionGet = () => call("retention_get");
+
+/**
+ * Saves the retention limits (administrators); refused with the French reason of each field.
+ * @param {Retention} retention
+ * @returns {Promise<Retention>}
+ */
+export const retentionSave = (retention) => call("retention_save", { retention });
+
+/**
+ * "Simuler la purge": what the purge would remove today, nothing removed.
+ * @returns {Promise<PurgeReport>}
+ */
+export const retentionPreview = () => call("retention_preview");
+
+/**
+ * The purge (administrators): a safety backup, then what the simulation announced.
+ * @returns {Promise<PurgeReport>}
+ */
+export const retentionPurge = () => call("retention_purge");
+
+/**
+ * The purges done, newest first, with what each removed per commune.
+ * @returns {Promise<PurgeReport[]>}
+ */
+export const purgesList = () => call("purges_list");
+
+/**
+ * The commune's RGPD settings (the defaults until an administrator saves them), with what is
+ * missing before the documents can be made and the warnings (the DPO is the mayor).
+ * @param {number} communeId
+ * @returns {Promise<RgpdView>}
+ */
+export const rgpdSettingsGet = (communeId) => call("rgpd_settings_get", { communeId });
+
+/**
+ * Every field's problem and the warnings of the settings being typed; nothing is stored.
+ * @param {RgpdSettings} settings
+ * @returns {Promise<RgpdCheck>}
+ */
+export const rgpdSettingsCheck = (settings) => call("rgpd_settings_check", { settings });
+
+/**
+ * Saves the commune's RGPD settings (administrators); refused with every field's reason.
+ * @param {number} communeId
+ * @param {RgpdSettings} settings
+ * @returns {Promise<RgpdView>}
+ */
+export const rgpdSettingsSave = (communeId, settings) => call("rgpd_settings_save", { communeId, settings });
+
+/**
+ * Writes an RGPD document (register entry, notice, bordereau of a purge) and opens it in the
+ * system's viewer or text editor; journaled.
+ * @param {RgpdDocument} document
+ * @param {RgpdFormat} format
+ * @returns {Promise<Printed>}
+ */
+export const rgpdDocumentOpen = (document, format) => call("rgpd_document_open", { document, format });
+
+/**
+ * Writes an RGPD document where the agent chooses (system dialog); null when cancelled.
+ * @param {RgpdDocument} document
+ * @param {RgpdFormat} format
+ * @returns {Promise<Printed | null>}
+ */
+export const rgpdDocumentSaveAs = (document, format) => call("rgpd_document_save_as", { document, format });
 
 /**
  * The dossiers of a commune matching a search, a family's dossiers together.
@@ -604,6 +714,22 @@ export const lettersOpen = (communeId, selection) => call("letters_open", { comm
 export const lettersSaveAs = (communeId, selection) => call("letters_save_as", { communeId, selection });
 
 /**
+ * Writes the family's "Attestation de prise en compte du quotient familial" and opens it in the
+ * system's PDF viewer to print it; journaled under the family's code.
+ * @param {number} familyId
+ * @returns {Promise<Printed>}
+ */
+export const familyAttestationOpen = (familyId) => call("family_attestation_open", { familyId });
+
+/**
+ * Writes the family's attestation where the agent chooses (system dialog); null when
+ * cancelled. Journaled.
+ * @param {number} familyId
+ * @returns {Promise<Printed | null>}
+ */
+export const familyAttestationSaveAs = (familyId) => call("family_attestation_save_as", { familyId });
+
+/**
  * The columns the agent may pick for the families' export, with their headers, in the
  * default order.
  * @returns {Promise<ExportColumnChoice[]>}
@@ -667,6 +793,15 @@ export const tariffGridDelete = (communeId, id) => call("tariff_grid_delete", { 
  * @returns {Promise<FamilyTariff[]>}
  */
 export const familyTariffs = (familyId) => call("family_tariffs", { familyId });
+
+/**
+ * A QF's bracket and price for every service valid today, before it is in a family file (a
+ * dossier's QF, the counter's answer); null: unknown, the default tariffs.
+ * @param {number} communeId
+ * @param {number | null} qf
+ * @returns {Promise<FamilyTariff[]>}
+ */
+export const qfTariffs = (communeId, qf) => call("qf_tariffs", { communeId, qf });
 
 /**
  * How many families fall in each bracket of a service's grid valid today (no names).

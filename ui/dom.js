@@ -192,19 +192,63 @@ export function radioGroup({ idPrefix, name, legend, options, checked }) {
 }
 
 /**
- * Marks the field as invalid for assistive technologies and puts focus in it,
- * so the agent lands where the correction is needed.
- * @param {HTMLInputElement} input
+ * Marks the field as invalid for assistive technologies, ties it to the text
+ * that says what is wrong (read out with the field, after its label and help)
+ * and puts focus in it, so the agent lands where the correction is needed.
+ * @param {HTMLElement} input
+ * @param {HTMLElement} [message] the error text or the region holding it; it needs an id
  */
-export function flagInvalid(input) {
+export function flagInvalid(input, message) {
   input.setAttribute("aria-invalid", "true");
+  if (message?.id) {
+    linkError(input, message.id);
+  }
   input.focus();
+}
+
+/**
+ * Adds an error's id to the field's description, once, remembering it so that
+ * `unflag` removes exactly the errors' ids and keeps the help text's.
+ * @param {HTMLElement} input
+ * @param {string} id
+ */
+export function linkError(input, id) {
+  const tokens = (/** @type {string | null | undefined} */ text) => (text ?? "").split(/\s+/).filter(Boolean);
+  const described = tokens(input.getAttribute("aria-describedby"));
+  const errors = tokens(input.dataset.errorIds);
+  if (!described.includes(id)) {
+    described.push(id);
+  }
+  if (!errors.includes(id)) {
+    errors.push(id);
+  }
+  input.setAttribute("aria-describedby", described.join(" "));
+  input.dataset.errorIds = errors.join(" ");
+}
+
+/**
+ * Takes back what `flagInvalid` and `linkError` did: the field is valid again
+ * and no longer described by its errors.
+ * @param {HTMLElement} input
+ */
+export function unflag(input) {
+  input.removeAttribute("aria-invalid");
+  const errors = (input.dataset.errorIds ?? "").split(/\s+/).filter(Boolean);
+  if (errors.length > 0) {
+    const kept = (input.getAttribute("aria-describedby") ?? "").split(/\s+/).filter((token) => token && !errors.includes(token));
+    if (kept.length > 0) {
+      input.setAttribute("aria-describedby", kept.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+    delete input.dataset.errorIds;
+  }
 }
 
 /** @param {ParentNode} scope */
 export function clearInvalid(scope) {
-  for (const el of scope.querySelectorAll("[aria-invalid]")) {
-    el.removeAttribute("aria-invalid");
+  for (const el of scope.querySelectorAll("[aria-invalid], [data-error-ids]")) {
+    unflag(/** @type {HTMLElement} */ (el));
   }
 }
 

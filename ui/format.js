@@ -55,6 +55,7 @@ export const JOURNAL_ACTION_LABELS = {
   jeton_enregistre: "Jeton API Particulier enregistré",
   jeton_compromis: "Jeton API Particulier déclaré compromis",
   purge: "Purge des lignes de plus de 36 mois",
+  elimination: "Élimination des données arrivées au terme de leur conservation",
 };
 
 /** @param {number} n */

@@ -10,15 +10,20 @@ use crate::agents::{self, Agent, NewAgent};
 use crate::communes::{self, Commune, NewCommune};
 use crate::desk::DeskSession;
 use crate::error::{IpcError, Result};
+use crate::families::attestation as families_attestation;
 use crate::families::export as families_export;
 use crate::families::view::{self as families_view, CounterSaved, FamilyChange, FamilyView};
 use crate::families::{self, FamilySummary, PaperAttestation, PaperProblem};
 use crate::inbox::{self, DossierDetail, InboxPage, InboxQuery};
 use crate::journal;
+use crate::network::check::{self as network_check, ConnectionReport};
+use crate::network::{self, NetworkChange, NetworkView};
 use crate::poster::mailing;
 use crate::poster::settings::{LogoInfo, PosterSettings};
 use crate::poster::studio::{self, KitTexts, PosterPreview, PosterStudio, Printed, QrKind};
 use crate::poster::{Format, ListingStatus};
+use crate::retention::{self, PurgeReport, Retention};
+use crate::rgpd::{self, RgpdCheck, RgpdSettings, RgpdView};
 use crate::settings::{self, Settings};
 use crate::setup::{self, FirstRun};
 use crate::store::backup::{self, BackupInfo};
@@ -30,6 +35,7 @@ type Reply<T> = std::result::Result<T, IpcError>;
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
+        window_painted,
         app_status,
         first_run_complete,
         commune_check,
@@ -56,6 +62,19 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         backup_restore,
         settings_get,
         settings_update,
+        retention_get,
+        retention_save,
+        network_get,
+        network_save,
+        network_check,
+        retention_preview,
+        retention_purge,
+        purges_list,
+        rgpd_settings_get,
+        rgpd_settings_check,
+        rgpd_settings_save,
+        rgpd_document_open,
+        rgpd_document_save_as,
         inbox_search,
         inbox_new_count,
         dossier_open,
@@ -96,6 +115,8 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         letters_preview,
         letters_open,
         letters_save_as,
+        family_attestation_open,
+        family_attestation_save_as,
         families_export_columns,
         families_export,
         families_export_as,
@@ -104,6 +125,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         tariff_grid_save,
         tariff_grid_delete,
         family_tariffs,
+        qf_tariffs,
         tariff_distribution,
     ]
 }
@@ -111,6 +133,12 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
 #[tauri::command]
 async fn app_status(shell: State<'_, Shell>) -> Reply<AppStatus> {
     shell.status(Timestamp::now()).map_err(ipc)
+}
+
+/// The page drew its first screen: the time since the process started goes to the log, once.
+#[tauri::command]
+fn window_painted(shell: State<'_, Shell>) {
+    shell.log_first_paint();
 }
 
 #[tauri::command]
@@ -383,6 +411,235 @@ async fn settings_update(shell: State<'_, Shell>, settings: Settings) -> Reply<S
     let run = || {
         shell.administrator(Timestamp::now())?;
         settings::update(&*shell.store()?, &settings)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// Retention (`retention`). Any agent at the desk may read the limits, simulate the purge and
+// read the past purges; changing the limits and purging are for an administrator. The export
+// folder cleaned is the Documents folder the window writes its exports to.
+// ----------------------------------------------------------------------------------------------
+
+/// The network settings (Paramètres › Réseau et proxy): any agent may read them, never the
+/// proxy password.
+#[tauri::command]
+async fn network_get(shell: State<'_, Shell>) -> Reply<NetworkView> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(network::view)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn network_save(shell: State<'_, Shell>, change: NetworkChange) -> Reply<NetworkView> {
+    let now = Timestamp::now();
+    let run = || {
+        shell.administrator(now)?;
+        let key = shell.key().ok();
+        network::save(&*shell.store()?, key.as_ref(), change, now)
+    };
+    run().map_err(ipc)
+}
+
+/// "Tester la connexion" for `commune_id`, through the saved network.
+#[tauri::command]
+async fn network_check(shell: State<'_, Shell>, commune_id: i64) -> Reply<ConnectionReport> {
+    let run = async {
+        shell.agent(Timestamp::now())?;
+        let store = shell.store()?;
+        let commune = store.read(|conn| communes::get(conn, commune_id))?;
+        let urls = shell.service_urls(&commune)?;
+        let key = shell.key().ok();
+        network_check::check_commune(
+            &store,
+            key.as_ref(),
+            &commune,
+            &urls,
+            network_check::DEFAULT_TIMEOUT,
+        )
+        .await
+    };
+    run.await.map_err(ipc)
+}
+
+#[tauri::command]
+async fn retention_get(shell: State<'_, Shell>) -> Reply<Retention> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(retention::get)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn retention_save(shell: State<'_, Shell>, retention: Retention) -> Reply<Retention> {
+    let run = || {
+        shell.administrator(Timestamp::now())?;
+        retention::save(&*shell.store()?, &retention)
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn retention_preview(shell: State<'_, Shell>) -> Reply<PurgeReport> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| retention::preview(conn, today, now, Some(&shell.launch.documents_dir)))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn retention_purge(shell: State<'_, Shell>) -> Reply<PurgeReport> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        retention::purge_saved(
+            &*shell.store()?,
+            &agent.name,
+            now,
+            today,
+            Some(&shell.launch.documents_dir),
+        )
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn purges_list(shell: State<'_, Shell>) -> Reply<Vec<PurgeReport>> {
+    let run = || {
+        shell.agent(Timestamp::now())?;
+        shell.store()?.read(retention::list)
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
+// The commune's RGPD settings and documents (`rgpd`): any agent reads the settings and makes the
+// documents (register entry, notice, bordereau of a purge), which hold no personal data;
+// saving the settings is for an administrator. "Today" in the install's time zone.
+// ----------------------------------------------------------------------------------------------
+
+#[tauri::command]
+async fn rgpd_settings_get(shell: State<'_, Shell>, commune_id: i64) -> Reply<RgpdView> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| rgpd::view(conn, commune_id, today))
+    };
+    run().map_err(ipc)
+}
+
+/// Every field's problem and the warnings of the settings being typed (nothing stored).
+#[tauri::command]
+async fn rgpd_settings_check(shell: State<'_, Shell>, settings: RgpdSettings) -> Reply<RgpdCheck> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        Ok(rgpd::check(&settings, today))
+    };
+    run().map_err(ipc)
+}
+
+#[tauri::command]
+async fn rgpd_settings_save(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    settings: RgpdSettings,
+) -> Reply<RgpdView> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        let agent = shell.administrator(now)?;
+        rgpd::save(
+            &*shell.store()?,
+            commune_id,
+            &settings,
+            &agent.name,
+            now,
+            today,
+        )
+    };
+    run().map_err(ipc)
+}
+
+/// The document in the system's viewer (PDF) or text editor (texte).
+#[tauri::command]
+async fn rgpd_document_open(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    document: rgpd::Which,
+    format: rgpd::Format,
+) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || -> Result<Printed> {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let dir = shell.viewer_dir();
+        let printed = rgpd::write_document(
+            &store,
+            document,
+            format,
+            studio::Destination::NewFileIn(&dir),
+            Some(&agent.name),
+            &shell.launch.time_zone,
+            now,
+            today,
+        )?
+        .ok_or_else(no_file_written)?;
+        open_pdf(&app, &printed)?;
+        Ok(printed)
+    };
+    run().map_err(ipc)
+}
+
+/// "Enregistrer sous…": the document where the agent chooses; `None` when cancelled.
+#[tauri::command]
+async fn rgpd_document_save_as(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    document: rgpd::Which,
+    format: rgpd::Format,
+) -> Reply<Option<Printed>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let choose = |suggested: &std::path::Path| match format {
+            rgpd::Format::Pdf => choose_pdf(&app, "Enregistrer le document", suggested),
+            rgpd::Format::Texte => choose_file(
+                &app,
+                "Enregistrer le document",
+                suggested,
+                ("Texte modifiable", "txt"),
+            ),
+        };
+        rgpd::write_document(
+            &store,
+            document,
+            format,
+            studio::Destination::Chosen {
+                suggested_in: &shell.launch.documents_dir,
+                choose: Box::new(choose),
+            },
+            Some(&agent.name),
+            &shell.launch.time_zone,
+            now,
+            today,
+        )
     };
     run().map_err(ipc)
 }
@@ -732,7 +989,10 @@ async fn poster_listing(shell: State<'_, Shell>, commune_id: i64) -> Reply<Listi
         let commune = shell
             .store()?
             .read(|conn| communes::get(conn, commune_id))?;
+        let store = shell.store()?;
+        let network = shell.network(&store)?;
         let listing = crate::poster::check_listed(
+            &network,
             &shell.launch.formulaire_url,
             &commune.siret,
             std::time::Duration::from_secs(8),
@@ -1188,6 +1448,70 @@ async fn letters_save_as(
 }
 
 // ----------------------------------------------------------------------------------------------
+// A family's attestation of its QF (issue 8): opened for printing or saved where the agent
+// chooses; every file made is journaled.
+// ----------------------------------------------------------------------------------------------
+
+/// "Attestation de QF": the family's attestation in the system's viewer, signed with the
+/// initials of the agent at the desk.
+#[tauri::command]
+async fn family_attestation_open(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    family_id: i64,
+) -> Reply<Printed> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || -> Result<Printed> {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let dir = shell.viewer_dir();
+        let printed = families_attestation::print_attestation(
+            &store,
+            family_id,
+            studio::Destination::NewFileIn(&dir),
+            Some(&agent.name),
+            now,
+            today,
+        )?
+        .ok_or_else(no_file_written)?;
+        open_pdf(&app, &printed)?;
+        Ok(printed)
+    };
+    run().map_err(ipc)
+}
+
+/// "Enregistrer sous…": the attestation where the agent chooses; `None` when cancelled.
+#[tauri::command]
+async fn family_attestation_save_as(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    family_id: i64,
+) -> Reply<Option<Printed>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        let agent = shell.agent(now)?;
+        let store = shell.store()?;
+        let choose = |suggested: &std::path::Path| {
+            choose_pdf(&app, "Enregistrer l'attestation de QF", suggested)
+        };
+        families_attestation::print_attestation(
+            &store,
+            family_id,
+            studio::Destination::Chosen {
+                suggested_in: &shell.launch.documents_dir,
+                choose: Box::new(choose),
+            },
+            Some(&agent.name),
+            now,
+            today,
+        )
+    };
+    run().map_err(ipc)
+}
+
+// ----------------------------------------------------------------------------------------------
 // The families' CSV for the billing tool (`families::export`): personal data, journaled.
 // ----------------------------------------------------------------------------------------------
 
@@ -1220,6 +1544,7 @@ async fn families_export(
             commune_id,
             preset,
             columns,
+            day: now.to_zoned(tz.clone()).date(),
         };
         families_export::export_file(&*shell.store()?, &request, &path, &agent.name, tz, now)
     };
@@ -1251,6 +1576,7 @@ async fn families_export_as(
             commune_id,
             preset,
             columns,
+            day: now.to_zoned(tz.clone()).date(),
         };
         families_export::export_file(&*shell.store()?, &request, &path, &agent.name, tz, now)
             .map(Some)
@@ -1326,6 +1652,25 @@ async fn family_tariffs(
         shell
             .store()?
             .read(|conn| tariffs::store::family_tariffs(conn, family_id, today))
+    };
+    run().map_err(ipc)
+}
+
+/// A QF's tariffs before it is in a family file: a dossier's, or the counter's answer
+/// (`None`: unknown, the default tariffs).
+#[tauri::command]
+async fn qf_tariffs(
+    shell: State<'_, Shell>,
+    commune_id: i64,
+    qf: Option<u32>,
+) -> Reply<Vec<tariffs::store::FamilyTariff>> {
+    let now = Timestamp::now();
+    let today = now.to_zoned(shell.launch.time_zone.clone()).date();
+    let run = || {
+        shell.agent(now)?;
+        shell
+            .store()?
+            .read(|conn| tariffs::store::tariffs_on(conn, commune_id, today, qf))
     };
     run().map_err(ipc)
 }

@@ -74,6 +74,10 @@ pub struct Shell {
     demo: tokio::sync::Mutex<Option<RunningDemo>>,
     poller: poller::Poller,
     refresher: refresher::Refresher,
+    /// When the window process started, for the time to the first paint in the log (support
+    /// and `cargo bench --bench window`).
+    started: std::time::Instant,
+    painted: std::sync::atomic::AtomicBool,
 }
 
 /// The demonstration while it runs, and what it replaced.
@@ -93,7 +97,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Shell {
     /// Opens the database and, where the OS keystore holds the vault key, the vault.
-    pub fn start(launch: Launch, now: Timestamp) -> Shell {
+    pub fn start(launch: Launch, started: std::time::Instant, now: Timestamp) -> Shell {
         let keystore = launch.keystore();
         let keystore_available = keystore.available();
         let shell = Shell {
@@ -106,6 +110,8 @@ impl Shell {
             demo: tokio::sync::Mutex::new(None),
             poller: poller::Poller::default(),
             refresher: refresher::Refresher::default(),
+            started,
+            painted: std::sync::atomic::AtomicBool::new(false),
         };
         let slot = match store::open(&shell.launch.database_path()) {
             Ok(store) => {
@@ -119,6 +125,16 @@ impl Shell {
         };
         *shell.store.write().unwrap_or_else(|p| p.into_inner()) = slot;
         shell
+    }
+
+    /// Logs the time from the process start to the page's first drawn screen, the first time
+    /// only (a reloaded page must not overwrite the figure).
+    fn log_first_paint(&self) {
+        use std::sync::atomic::Ordering;
+        if !self.painted.swap(true, Ordering::Relaxed) {
+            let milliseconds = self.started.elapsed().as_millis() as u64;
+            tracing::info!(milliseconds, "first paint");
+        }
     }
 
     /// Daily backup and vault opening, after the database was opened or restored.
@@ -184,7 +200,9 @@ impl Shell {
     ) -> Result<crate::hubee::HubeeClient> {
         let urls = self.service_urls(commune)?;
         let clock: crate::hubee::Clock = Arc::new(Timestamp::now);
-        crate::sync::connect::client_for(store, &self.key()?, commune, &urls, clock)
+        let key = self.key()?;
+        let network = crate::network::load(store, Some(&key))?;
+        crate::sync::connect::client_for(store, &key, &network, commune, &urls, clock)
     }
 
     /// The API Particulier client of `commune`: its token from the vault, the URL of its
@@ -198,7 +216,8 @@ impl Shell {
         let urls = self.service_urls(commune)?;
         let token = connect::token_of(store, &self.key()?, commune)?;
         let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
-        connect::counter_client(store, urls.particulier_url, token, clock)
+        let network = self.network(store)?;
+        connect::counter_client(store, &network, urls.particulier_url, token, clock)
     }
 
     /// The refresh batch's API Particulier client of `commune`: the same token and shared
@@ -212,7 +231,8 @@ impl Shell {
         let urls = self.service_urls(commune)?;
         let token = connect::token_of(store, &self.key()?, commune)?;
         let clock: crate::particulier::client::Clock = Arc::new(Timestamp::now);
-        connect::batch_client(store, urls.particulier_url, token, clock)
+        let network = self.network(store)?;
+        connect::batch_client(store, &network, urls.particulier_url, token, clock)
     }
 
     /// Asks API Particulier about `commune_id`'s token and records the answer for the banners,
@@ -295,6 +315,13 @@ impl Shell {
         let agent = self.agent(now)?;
         desk::require_administrator(&agent)?;
         Ok(agent)
+    }
+
+    /// The town hall's network for every HTTP client of the window, with the proxy password
+    /// when the vault is open.
+    fn network(&self, store: &Store) -> Result<crate::network::Network> {
+        let key = lock(&self.key).clone();
+        crate::network::load(store, key.as_ref())
     }
 
     fn key(&self) -> Result<DataKey> {
@@ -455,6 +482,7 @@ fn ipc(error: Error) -> IpcError {
 
 /// Opens the window; returns the exit code.
 pub fn run() -> i32 {
+    let started = std::time::Instant::now();
     let launch = match Launch::from_env() {
         Ok(launch) => launch,
         Err(error) => {
@@ -464,7 +492,7 @@ pub fn run() -> i32 {
     };
     let _log = crate::logging::init(&launch.data_dir, &launch.log_filter);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "window starting");
-    let shell = Shell::start(launch, Timestamp::now());
+    let shell = Shell::start(launch, started, Timestamp::now());
     crate::inbox::clear_viewer_dir(&shell.viewer_dir());
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_opener::init())

@@ -24,6 +24,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use rusqlite::Connection;
@@ -35,6 +36,7 @@ use super::{Member, Role};
 use crate::error::{Error, Result};
 use crate::journal::{self, cell, csv_error};
 use crate::store::Store;
+use crate::tariffs::{self, Grid};
 
 /// The sentence the window and the command line show with every export.
 pub const PERSONAL_DATA_WARNING: &str = "Ce fichier contient des données personnelles \
@@ -128,10 +130,10 @@ impl Preset {
 
 /// A column the agent may pick, with a stable id and a French header.
 ///
-/// The tariff grids (issue 8, on their own branch) will add a family's bracket and tariff per
-/// service here as variants carrying the service (`Tranche { service }`, `Tarif { service }`,
-/// ids such as `tranche:cantine`), computed from the last QF; [`Column::from_id`] and
-/// [`Column::header`] then take the commune's services into account. They are not built yet.
+/// [`Column::Tranche`] and [`Column::Tarif`] stand for one column per service of the commune's
+/// tariff grids valid on the export's day ("Tranche cantine", "Tarif cantine (€ par repas)"),
+/// so that the ids stay stable whatever services a commune has, and a script asking for
+/// `tranche,tarif` gets every service.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export, rename = "ExportColumn")]
@@ -157,11 +159,17 @@ pub enum Column {
     DateEnregistrement,
     /// Whether the family refused the scheduled refresh: `oui` or `non`.
     RefusActualisation,
+    /// The day the family's enrolment ended; empty while it is enrolled.
+    FinInscription,
+    /// The bracket of the last QF in each service's grid ("Tranche 2", "Tarif par défaut…").
+    Tranche,
+    /// The price from the last QF in each service's grid, in euros.
+    Tarif,
 }
 
 impl Column {
     /// Every column, in the default order.
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 14] = [
         Column::Famille,
         Column::Code,
         Column::Allocataires,
@@ -173,6 +181,9 @@ impl Column {
         Column::Source,
         Column::DateEnregistrement,
         Column::RefusActualisation,
+        Column::FinInscription,
+        Column::Tranche,
+        Column::Tarif,
     ];
 
     /// The stable id (`--colonnes`, IPC).
@@ -189,10 +200,13 @@ impl Column {
             Column::Source => "source",
             Column::DateEnregistrement => "date_enregistrement",
             Column::RefusActualisation => "refus_actualisation",
+            Column::FinInscription => "fin_inscription",
+            Column::Tranche => "tranche",
+            Column::Tarif => "tarif",
         }
     }
 
-    /// The header in the file.
+    /// The header in the file, or in the column picker for the per-service columns.
     pub fn header(self) -> &'static str {
         match self {
             Column::Famille => "N° famille",
@@ -206,6 +220,9 @@ impl Column {
             Column::Source => "Source du QF",
             Column::DateEnregistrement => "QF enregistré le",
             Column::RefusActualisation => "Refus de l'actualisation",
+            Column::FinInscription => "Fin d'inscription",
+            Column::Tranche => "Tranche (une colonne par service)",
+            Column::Tarif => "Tarif (une colonne par service)",
         }
     }
 
@@ -271,6 +288,8 @@ pub struct Request {
     pub commune_id: i64,
     pub preset: Preset,
     pub columns: Vec<Column>,
+    /// The day whose tariff grids price the families (the export's local day).
+    pub day: Date,
 }
 
 /// Where an export went, for the agent.
@@ -331,7 +350,66 @@ fn value(family: &FamilyListing, column: Column, preset: Preset, tz: &TimeZone) 
             .map(|qf| preset.date(qf.recorded_at.to_zoned(tz.clone()).date()))
             .unwrap_or_default(),
         Column::RefusActualisation => if family.opt_out { "oui" } else { "non" }.to_string(),
+        Column::FinInscription => family
+            .enrolment_ended_on
+            .map(|day| preset.date(day))
+            .unwrap_or_default(),
+        // Expanded per service by `cells`, which never passes them here.
+        Column::Tranche | Column::Tarif => String::new(),
     }
+}
+
+/// The file's headers: one per column, one per service for the tariff columns.
+fn headers(columns: &[Column], grids: &[Grid]) -> Vec<String> {
+    columns
+        .iter()
+        .flat_map(|&column| -> Vec<String> {
+            match column {
+                Column::Tranche => grids
+                    .iter()
+                    .map(|g| format!("Tranche {}", g.service))
+                    .collect(),
+                Column::Tarif => grids
+                    .iter()
+                    .map(|g| format!("Tarif {} (€ par {})", g.service, g.unit))
+                    .collect(),
+                other => vec![other.header().to_string()],
+            }
+        })
+        .collect()
+}
+
+/// One family's line: its cells in the columns' order, the tariff columns priced from its
+/// last known QF in every grid.
+fn cells(
+    family: &FamilyListing,
+    columns: &[Column],
+    grids: &[Grid],
+    preset: Preset,
+    tz: &TimeZone,
+) -> Result<Vec<String>> {
+    let wants_tariffs = columns
+        .iter()
+        .any(|c| matches!(c, Column::Tranche | Column::Tarif));
+    let priced = if wants_tariffs {
+        let qf = family.last_qf.as_ref().and_then(|qf| qf.valeur);
+        tariffs::store::tariffs_for_qf(grids, qf)?
+    } else {
+        Vec::new()
+    };
+    let mut line = Vec::new();
+    for &column in columns {
+        match column {
+            Column::Tranche => line.extend(priced.iter().map(|t| t.priced.label.clone())),
+            Column::Tarif => line.extend(
+                priced
+                    .iter()
+                    .map(|t| preset.decimal(t.priced.price_cents, 2)),
+            ),
+            other => line.push(value(family, other, preset, tz)),
+        }
+    }
+    Ok(line)
 }
 
 /// Writes the commune's families (oldest first) as `request` asks, headers first. Returns the
@@ -359,18 +437,14 @@ pub fn write_csv(
         .delimiter(preset.delimiter())
         .terminator(terminator)
         .from_writer(out);
+    let grids = tariffs::store::grids_on(conn, request.commune_id, request.day)?;
     writer
-        .write_record(request.columns.iter().map(|c| c.header()))
+        .write_record(headers(&request.columns, &grids))
         .map_err(csv_error)?;
     let families = list_for_export(conn, request.commune_id)?;
     for family in &families {
         writer
-            .write_record(
-                request
-                    .columns
-                    .iter()
-                    .map(|&column| value(family, column, preset, tz)),
-            )
+            .write_record(cells(family, &request.columns, &grids, preset, tz)?)
             .map_err(csv_error)?;
     }
     writer.flush()?;

@@ -28,6 +28,7 @@
 //! `today` for validation) and the random source of new `external_id`s are arguments. Every
 //! function that writes takes the caller's transaction.
 
+pub mod attestation;
 pub mod export;
 pub mod reconcile;
 pub mod search;
@@ -368,6 +369,19 @@ pub struct OptOut {
     pub recorded_by: Option<String>,
 }
 
+/// The end of a family's enrolment in the commune's services ("fin d'inscription"), from which
+/// the retention limits count (`retention`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct EnrolmentEnd {
+    /// The day the enrolment ended (local date).
+    #[ts(type = "string")]
+    pub ended_on: Date,
+    #[ts(type = "string | null")]
+    pub recorded_at: Option<Timestamp>,
+    pub recorded_by: Option<String>,
+}
+
 /// A family with everything it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Family {
@@ -378,6 +392,9 @@ pub struct Family {
     pub created_by: String,
     pub notes: String,
     pub opt_out: Option<OptOut>,
+    pub enrolment_end: Option<EnrolmentEnd>,
+    /// When the purge cleared the pivot identity (the family can no longer be refreshed).
+    pub identity_cleared_at: Option<Timestamp>,
     pub members: Vec<Member>,
     /// Newest month first.
     pub history: Vec<QfEntry>,
@@ -728,11 +745,13 @@ pub fn get(conn: &Connection, family_id: i64) -> Result<Family> {
         Option<String>,
         Option<String>,
         Option<String>,
+        [Option<String>; 4],
     );
     let row: Option<Row> = conn
         .query_row(
             "SELECT commune_id, external_id, created_at, created_by, notes, opt_out_on,
-             opt_out_channel, opt_out_recorded_at, opt_out_recorded_by
+             opt_out_channel, opt_out_recorded_at, opt_out_recorded_by, enrolment_ended_on,
+             enrolment_recorded_at, enrolment_recorded_by, identity_cleared_at
              FROM families WHERE id = ?1",
             [family_id],
             |row| {
@@ -746,12 +765,21 @@ pub fn get(conn: &Connection, family_id: i64) -> Result<Family> {
                     row.get(6)?,
                     row.get(7)?,
                     row.get(8)?,
+                    [row.get(9)?, row.get(10)?, row.get(11)?, row.get(12)?],
                 ))
             },
         )
         .optional()?;
-    let (commune_id, external_id, created_at, created_by, notes, on, channel, at, by) =
+    let (commune_id, external_id, created_at, created_by, notes, on, channel, at, by, enrolment) =
         row.ok_or_else(|| Error::new(Code::NotFound, "Cette famille n'existe pas."))?;
+    let [ended_on, ended_at, ended_by, identity_cleared_at] = enrolment;
+    let enrolment_end = ended_on
+        .and_then(|d| d.parse::<Date>().ok())
+        .map(|ended_on| EnrolmentEnd {
+            ended_on,
+            recorded_at: time(ended_at),
+            recorded_by: ended_by,
+        });
     let opt_out = match (on.and_then(|d| d.parse::<Date>().ok()), channel) {
         (Some(requested_on), Some(channel)) => Some(OptOut {
             requested_on,
@@ -775,6 +803,8 @@ pub fn get(conn: &Connection, family_id: i64) -> Result<Family> {
         created_by,
         notes,
         opt_out,
+        enrolment_end,
+        identity_cleared_at: time(identity_cleared_at),
         members: members(conn, family_id)?,
         history: history(conn, family_id)?,
         dossiers,
@@ -826,6 +856,39 @@ pub fn set_opt_out(
             request.map(|(_, channel)| channel.id()),
             request.map(|_| now.to_string()),
             request.map(|_| agent),
+        ],
+    )?;
+    if changed == 0 {
+        return Err(Error::new(Code::NotFound, "Cette famille n'existe pas."));
+    }
+    Ok(())
+}
+
+/// Records the end of the family's enrolment (`Some(day)`), or clears it (`None`) when it was
+/// entered by mistake or the family enrols again. The day may not be after `today`: the limits
+/// count from a day that has happened.
+pub fn set_enrolment_end(
+    tx: &Transaction<'_>,
+    family_id: i64,
+    ended_on: Option<Date>,
+    agent: &str,
+    today: Date,
+    now: Timestamp,
+) -> Result<()> {
+    if ended_on.is_some_and(|day| day > today) {
+        return Err(Error::validation(
+            "Date de fin d'inscription : elle ne peut pas être dans le futur ; enregistrez-la le \
+             jour où l'inscription prend fin.",
+        ));
+    }
+    let changed = tx.execute(
+        "UPDATE families SET enrolment_ended_on = ?2, enrolment_recorded_at = ?3,
+         enrolment_recorded_by = ?4 WHERE id = ?1",
+        params![
+            family_id,
+            ended_on.map(|day| day.to_string()),
+            ended_on.map(|_| now.to_string()),
+            ended_on.map(|_| agent),
         ],
     )?;
     if changed == 0 {

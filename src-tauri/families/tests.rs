@@ -907,6 +907,33 @@ fn changes_from_the_family_screen_give_the_family_back_or_a_french_error() {
     assert_eq!(opt_out.requested_on, date(2026, 9, 1));
     assert_eq!(opt_out.recorded_by.as_deref(), Some("Inès"));
     assert!(apply(view::FamilyChange::Resume).unwrap().opt_out.is_none());
+    // The end of enrolment: a day that has happened, recorded with who entered it, clearable.
+    let future_end = apply(view::FamilyChange::EnrolmentEnd {
+        ended_on: Some("16/09/2026".into()),
+    })
+    .unwrap_err();
+    assert!(
+        future_end.message.starts_with("Date de fin d'inscription")
+            && future_end.message.contains("futur"),
+        "{}",
+        future_end.message
+    );
+    let no_end = apply(view::FamilyChange::EnrolmentEnd { ended_on: None }).unwrap_err();
+    assert!(no_end
+        .message
+        .starts_with("Date de fin d'inscription : indiquez"));
+    let ended = apply(view::FamilyChange::EnrolmentEnd {
+        ended_on: Some("2026-07-04".into()),
+    })
+    .unwrap()
+    .enrolment_end
+    .unwrap();
+    assert_eq!(ended.ended_on, date(2026, 7, 4));
+    assert_eq!(ended.recorded_by.as_deref(), Some("Inès"));
+    assert!(apply(view::FamilyChange::EnrolmentResume)
+        .unwrap()
+        .enrolment_end
+        .is_none());
     let other = store
         .write(|tx| create(tx, commune, "Paul", now(), &mut random()))
         .unwrap();

@@ -19,8 +19,8 @@ use ts_rs::TS;
 use super::reconcile::{self, Candidate, Outcome};
 use super::search::{summary, FamilySummary};
 use super::{
-    get, merge, record_paper, set_notes, set_opt_out, Channel, CounterRecord, Member, OptOut,
-    PaperAttestation, QfEntry, Source,
+    get, merge, record_paper, set_enrolment_end, set_notes, set_opt_out, Channel, CounterRecord,
+    EnrolmentEnd, Member, OptOut, PaperAttestation, QfEntry, Source,
 };
 use crate::dossiers::{self, Statut};
 use crate::error::{Error, Result};
@@ -104,6 +104,11 @@ pub struct FamilyView {
     pub created_by: String,
     pub notes: String,
     pub opt_out: Option<OptOut>,
+    /// The end of the family's enrolment, from which the retention limits count.
+    pub enrolment_end: Option<EnrolmentEnd>,
+    /// When the purge cleared the pivot identity: the family is no longer refreshed.
+    #[ts(type = "string | null")]
+    pub identity_cleared_at: Option<Timestamp>,
     /// Allocataires first, then children; one of them is the pivot identity.
     pub members: Vec<Member>,
     /// Newest month first.
@@ -153,6 +158,8 @@ pub fn view(conn: &Connection, family_id: i64) -> Result<FamilyView> {
         created_by: family.created_by,
         notes: family.notes,
         opt_out: family.opt_out,
+        enrolment_end: family.enrolment_end,
+        identity_cleared_at: family.identity_cleared_at,
         members: family.members,
         history: family.history.into_iter().map(QfRow::from).collect(),
         dossiers: linked,
@@ -190,6 +197,10 @@ pub enum FamilyChange {
     },
     /// The family asked to resume the scheduled refresh.
     Resume,
+    /// "Fin d'inscription": the day (`AAAA-MM-JJ`) the family's enrolment ended.
+    EnrolmentEnd { ended_on: Option<String> },
+    /// The end of enrolment cleared (entered by mistake, or the family enrols again).
+    EnrolmentResume,
     /// A QF typed from a paper attestation.
     Paper { paper: PaperAttestation },
     /// "Fusionner avec…": the other family joins this one, which remains.
@@ -224,7 +235,7 @@ pub fn change(
                          de l'actualisation.",
                     )
                 })?;
-            let on = request_day(requested_on)?;
+            let on = request_day(requested_on, "Date de la demande")?;
             let channel = channel.ok_or_else(|| {
                 Error::validation(
                     "Moyen utilisé : choisissez comment la famille a fait sa demande (courriel, \
@@ -234,6 +245,21 @@ pub fn change(
             set_opt_out(tx, family_id, Some((on, channel)), agent, today, now)?;
         }
         FamilyChange::Resume => set_opt_out(tx, family_id, None, agent, today, now)?,
+        FamilyChange::EnrolmentEnd { ended_on } => {
+            let ended_on = ended_on
+                .as_deref()
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .ok_or_else(|| {
+                    Error::validation(
+                        "Date de fin d'inscription : indiquez le jour où l'inscription de la \
+                         famille a pris fin.",
+                    )
+                })?;
+            let day = request_day(ended_on, "Date de fin d'inscription")?;
+            set_enrolment_end(tx, family_id, Some(day), agent, today, now)?;
+        }
+        FamilyChange::EnrolmentResume => set_enrolment_end(tx, family_id, None, agent, today, now)?,
         FamilyChange::Paper { paper } => {
             record_paper(tx, family_id, paper, agent, today, now)?;
         }
@@ -242,9 +268,9 @@ pub fn change(
     view(tx, family_id)
 }
 
-/// The day a family asked, as the date field gives it (`AAAA-MM-JJ`) or as an agent types it
-/// where the field is plain text (`JJ/MM/AAAA`).
-fn request_day(text: &str) -> Result<Date> {
+/// A day as the date field gives it (`AAAA-MM-JJ`) or as an agent types it where the field is
+/// plain text (`JJ/MM/AAAA`); `label` names the field in the messages.
+fn request_day(text: &str, label: &str) -> Result<Date> {
     let parts: Vec<&str> = text.split(['/', '-', '.']).map(str::trim).collect();
     let numbers: Option<Vec<i32>> = parts.iter().map(|p| p.parse::<i32>().ok()).collect();
     let (year, month, day) = match (numbers.as_deref(), text.contains('/') || text.contains('.')) {
@@ -252,7 +278,7 @@ fn request_day(text: &str) -> Result<Date> {
         (Some(&[day, month, year]), true) => (year, month, day),
         _ => {
             return Err(Error::validation(format!(
-                "Date de la demande « {text} » : écrivez-la sous la forme jj/mm/aaaa."
+                "{label} « {text} » : écrivez-la sous la forme jj/mm/aaaa."
             )))
         }
     };
@@ -260,12 +286,10 @@ fn request_day(text: &str) -> Result<Date> {
     match (i16::try_from(year).ok(), in_range(month), in_range(day)) {
         (Some(year), Some(month), Some(day)) if year >= 1900 => Date::new(year, month, day)
             .map_err(|_| {
-                Error::validation(format!(
-                    "Date de la demande « {text} » : cette date n'existe pas."
-                ))
+                Error::validation(format!("{label} « {text} » : cette date n'existe pas."))
             }),
         _ => Err(Error::validation(format!(
-            "Date de la demande « {text} » : cette date n'existe pas."
+            "{label} « {text} » : cette date n'existe pas."
         ))),
     }
 }
@@ -392,6 +416,8 @@ pub struct FamilyListing {
     pub last_qf: Option<QfRow>,
     /// Whether the family asked to stop the scheduled refresh.
     pub opt_out: bool,
+    /// The day its enrolment ended, `None` while it is enrolled.
+    pub enrolment_ended_on: Option<Date>,
 }
 
 /// Every family of the commune, oldest first, with its members and last QF, for the command
@@ -427,6 +453,7 @@ pub fn list_for_export(conn: &Connection, commune_id: i64) -> Result<Vec<FamilyL
                 members: family.members,
                 last_qf: family.history.into_iter().next().map(QfRow::from),
                 opt_out: family.opt_out.is_some(),
+                enrolment_ended_on: family.enrolment_end.map(|end| end.ended_on),
             })
         })
         .collect()

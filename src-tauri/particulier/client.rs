@@ -69,6 +69,9 @@ pub struct ClientConfig {
     pub max_wait: Duration,
     /// How many times a 429 is replayed.
     pub rate_limit_retries: u32,
+    /// The town hall's network (proxy), from [`crate::network::load`]; the system's settings
+    /// unless the caller sets it.
+    pub network: crate::network::Network,
 }
 
 impl ClientConfig {
@@ -87,6 +90,7 @@ impl ClientConfig {
             clock,
             max_wait: Duration::from_secs(10),
             rate_limit_retries: 2,
+            network: crate::network::Network::system(),
         }
     }
 }
@@ -137,7 +141,9 @@ impl fmt::Debug for ParticulierClient {
 
 impl ParticulierClient {
     pub fn new(config: ClientConfig) -> Result<ParticulierClient, Error> {
-        let http = reqwest::Client::builder()
+        let http = config
+            .network
+            .client_builder()?
             .connect_timeout(config.timeouts.connect)
             .timeout(config.timeouts.request)
             .user_agent(concat!("guichet-qf/", env!("CARGO_PKG_VERSION")))

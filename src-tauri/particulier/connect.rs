@@ -7,6 +7,7 @@ use super::client::Clock;
 use super::{limiter, ClientConfig, ParticulierClient};
 use crate::communes::Commune;
 use crate::error::{Code, Error, Result};
+use crate::network::Network;
 use crate::store::Store;
 use crate::vault::{self, DataKey, SecretKind, SecretString};
 
@@ -33,6 +34,7 @@ pub fn missing_token(commune: &Commune) -> Error {
 /// the installation's configured rate ([`crate::settings::Settings`]).
 pub fn counter_client(
     store: &Store,
+    network: &Network,
     base_url: String,
     token: SecretString,
     clock: Clock,
@@ -41,7 +43,9 @@ pub fn counter_client(
         .read(crate::settings::get)?
         .particulier_requests_per_second;
     let limiter = limiter::shared(&token, rate);
-    ParticulierClient::new(ClientConfig::counter(base_url, token, limiter, clock))
+    let mut config = ClientConfig::counter(base_url, token, limiter, clock);
+    config.network = network.clone();
+    ParticulierClient::new(config)
 }
 
 /// The refresh batch's client: the same token, the same shared limiter at the configured rate
@@ -49,6 +53,7 @@ pub fn counter_client(
 /// 429, five replays of a 429) since nobody waits at the desk.
 pub fn batch_client(
     store: &Store,
+    network: &Network,
     base_url: String,
     token: SecretString,
     clock: Clock,
@@ -58,6 +63,7 @@ pub fn batch_client(
     let mut config = ClientConfig::counter(base_url, token, limiter, clock);
     config.max_wait = std::time::Duration::from_secs(60);
     config.rate_limit_retries = 5;
+    config.network = network.clone();
     ParticulierClient::new(config)
 }
 
@@ -78,8 +84,14 @@ mod tests {
         let (_dir, store, _) = crate::fixtures::store_with_commune();
         let clock: Clock = std::sync::Arc::new(jiff::Timestamp::now);
         let token = || SecretString::from("jeton-du-test-de-debit".to_string());
-        let first =
-            counter_client(&store, "http://127.0.0.1:9".into(), token(), clock.clone()).unwrap();
+        let first = counter_client(
+            &store,
+            &Network::direct(),
+            "http://127.0.0.1:9".into(),
+            token(),
+            clock.clone(),
+        )
+        .unwrap();
         assert_eq!(first.rate(), limiter::DEFAULT_RATE);
         settings::update(
             &store,
@@ -89,7 +101,14 @@ mod tests {
             },
         )
         .unwrap();
-        let second = counter_client(&store, "http://127.0.0.1:9".into(), token(), clock).unwrap();
+        let second = counter_client(
+            &store,
+            &Network::direct(),
+            "http://127.0.0.1:9".into(),
+            token(),
+            clock,
+        )
+        .unwrap();
         assert_eq!(second.rate(), 4);
         assert_eq!(
             first.rate(),

@@ -22,7 +22,8 @@ use ts_rs::TS;
 use super::letter::{render_letters, LetterFamily, LetterRequest};
 use super::settings;
 use super::studio::{
-    file_path, first_page_image, make, with_extension, Destination, Made, Printed, Target,
+    file_path, first_page_image, make, with_extension, written_exactly, Destination, Made, Printed,
+    Target,
 };
 use super::Logo;
 use crate::error::{Code, Error, Result};
@@ -38,7 +39,8 @@ pub enum Selection {
         #[ts(type = "number[]")]
         ids: Vec<i64>,
     },
-    /// Every family of the commune with no QF, or whose last QF is of a month before this one.
+    /// Every family of the commune with no QF, or whose last QF is of a month before this one,
+    /// except those whose enrolment ended.
     WithoutQfSince { annee: i32, mois: i32 },
 }
 
@@ -92,6 +94,7 @@ struct Candidate {
     family_id: i64,
     external_id: String,
     last_qf: Option<(i32, i32)>,
+    enrolment_ended: bool,
 }
 
 impl Candidate {
@@ -116,7 +119,8 @@ pub fn recipients(
         "SELECT f.id, f.external_id,
                 (SELECT q.annee * 100 + q.mois FROM qf_history q
                  WHERE q.family_id = f.id AND q.valeur IS NOT NULL
-                 ORDER BY q.annee DESC, q.mois DESC LIMIT 1)
+                 ORDER BY q.annee DESC, q.mois DESC LIMIT 1),
+                f.enrolment_ended_on IS NOT NULL
          FROM families f WHERE f.commune_id = ?1",
     )?;
     let all = families
@@ -126,6 +130,7 @@ pub fn recipients(
                 family_id: row.get(0)?,
                 external_id: row.get(1)?,
                 last_qf: last.map(|month| (month / 100, month % 100)),
+                enrolment_ended: row.get(3)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -158,9 +163,11 @@ pub fn recipients(
             let since = annee * 100 + mois;
             let mut chosen = all
                 .into_iter()
+                // A family whose enrolment ended no longer pays a tariff: no letter.
                 .filter(|c| {
-                    c.last_qf
-                        .is_none_or(|(annee, mois)| annee * 100 + mois < since)
+                    !c.enrolment_ended
+                        && c.last_qf
+                            .is_none_or(|(annee, mois)| annee * 100 + mois < since)
                 })
                 .map(|c| c.named(conn))
                 .collect::<Result<Vec<_>>>()?;
@@ -282,13 +289,15 @@ pub fn print_letters_to(
     now: Timestamp,
     today: Date,
 ) -> Result<Printed> {
-    let chosen = path.to_path_buf();
-    let destination = Destination::Chosen {
-        suggested_in: path.parent().unwrap_or(Path::new(".")),
-        choose: Box::new(move |_| Some(chosen)),
-    };
-    print_letters(store, commune_id, selection, destination, agent, now, today)?
-        .ok_or_else(|| Error::validation("Aucun fichier n'a été choisi."))
+    written_exactly(print_letters(
+        store,
+        commune_id,
+        selection,
+        Destination::exactly(path),
+        agent,
+        now,
+        today,
+    )?)
 }
 
 #[cfg(test)]
@@ -449,6 +458,48 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(error.code, Code::Validation);
+    }
+
+    #[test]
+    fn families_whose_enrolment_ended_get_no_automatic_letter() {
+        let town = town();
+        let today = jiff::civil::date(2026, 11, 23);
+        let now: jiff::Timestamp = "2026-11-23T10:00:00Z".parse().unwrap();
+        town.store
+            .write(|tx| {
+                crate::families::set_enrolment_end(
+                    tx,
+                    town.dupont,
+                    Some(jiff::civil::date(2026, 7, 1)),
+                    "Claire Martin",
+                    today,
+                    now,
+                )
+            })
+            .unwrap();
+        let selection = Selection::WithoutQfSince {
+            annee: 2026,
+            mois: 1,
+        };
+        let chosen = town
+            .store
+            .read(|c| recipients(c, town.commune, &selection))
+            .unwrap();
+        assert_eq!(names(&chosen), ["MARTIN – LEROY", "PETIT"]);
+        // Picked by hand, the family still gets its letter: the agent decided.
+        let picked = town
+            .store
+            .read(|c| {
+                recipients(
+                    c,
+                    town.commune,
+                    &Selection::Families {
+                        ids: vec![town.dupont],
+                    },
+                )
+            })
+            .unwrap();
+        assert_eq!(names(&picked), ["DUPONT"]);
     }
 
     /// The QR codes of every page of `pdf`, read back from the rendered pages.

@@ -23,7 +23,7 @@
 
 pub mod letter;
 pub mod mailing;
-mod pdf;
+pub(crate) mod pdf;
 pub mod raster;
 pub mod settings;
 pub mod studio;
@@ -394,10 +394,15 @@ struct ListedCollectivity {
 
 /// Reads `GET {base_url}/api/collectivites` (public, no key: `[{"name","siret","code_cog"}]`,
 /// active communes only; hubee.md §10) and says whether `siret` is in it.
-pub async fn check_listed(base_url: &str, siret: &str, timeout: Duration) -> Listing {
+pub async fn check_listed(
+    network: &crate::network::Network,
+    base_url: &str,
+    siret: &str,
+    timeout: Duration,
+) -> Listing {
     let siret: String = siret.chars().filter(|c| !c.is_whitespace()).collect();
     let url = format!("{}/api/collectivites", base_url.trim_end_matches('/'));
-    let client = match reqwest::Client::builder().timeout(timeout).build() {
+    let client = match network.client(timeout) {
         Ok(client) => client,
         Err(_) => return Listing::Unknown("client HTTP indisponible".into()),
     };

@@ -23,9 +23,9 @@ static REGULAR_TTF: &[u8] = include_bytes!("fonts/DejaVuSans.ttf");
 static BOLD_TTF: &[u8] = include_bytes!("fonts/DejaVuSans-Bold.ttf");
 
 /// Width of the design grid (A4 portrait), in mm.
-pub(super) const GRID_WIDTH: f32 = 210.0;
+pub(crate) const GRID_WIDTH: f32 = 210.0;
 /// Left and right margins on the grid.
-pub(super) const MARGIN: f32 = 15.0;
+pub(crate) const MARGIN: f32 = 15.0;
 /// Side of the QR code on the grid (dark modules, quiet zone excluded): 9 cm on A4.
 const QR_SIDE: f32 = 90.0;
 /// Top of the QR code on the grid.
@@ -41,7 +41,7 @@ const LOGO_MAX_PIXELS: u32 = 4000;
 const LOGO_DRAWN_PIXELS: u32 = 300;
 /// The logo's box on the grid: top-left corner, width, height (mm). It ends above the commune's
 /// name whenever the name is shrunk, and beside it otherwise.
-const LOGO_BOX: (f32, f32, f32, f32) = (MARGIN, 5.0, 24.0, 14.0);
+pub(crate) const LOGO_BOX: (f32, f32, f32, f32) = (MARGIN, 5.0, 24.0, 14.0);
 
 /// A commune logo, decoded and flattened on white (RGB, 8 bits).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +81,7 @@ impl LogoKind {
 
 impl Logo {
     /// The pixels as a PDF image.
-    pub(super) fn raw_image(&self) -> RawImage {
+    pub(crate) fn raw_image(&self) -> RawImage {
         RawImage {
             pixels: RawImageData::U8(self.rgb.clone()),
             width: self.width as usize,
@@ -220,22 +220,22 @@ pub struct Placement {
 
 /// A flyer or poster drawn at `scale` from the grid, its top-left corner at `origin` (mm).
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Frame {
-    pub(super) origin: (f32, f32),
-    pub(super) scale: f32,
-    pub(super) page_height: f32,
+pub(crate) struct Frame {
+    pub(crate) origin: (f32, f32),
+    pub(crate) scale: f32,
+    pub(crate) page_height: f32,
 }
 
 impl Frame {
     /// A point of the grid, in PDF coordinates (points, from the bottom-left corner).
-    pub(super) fn point(&self, x: f32, y: f32) -> Point {
+    pub(crate) fn point(&self, x: f32, y: f32) -> Point {
         Point::new(
             Mm(self.origin.0 + x * self.scale),
             Mm(self.page_height - (self.origin.1 + y * self.scale)),
         )
     }
 
-    pub(super) fn size(&self, points: f32) -> Pt {
+    pub(crate) fn size(&self, points: f32) -> Pt {
         Pt(points * self.scale)
     }
 }
@@ -277,12 +277,12 @@ impl Format {
     }
 }
 
-pub(super) struct Fonts {
-    pub(super) regular: ParsedFont,
-    pub(super) bold: ParsedFont,
+pub(crate) struct Fonts {
+    pub(crate) regular: ParsedFont,
+    pub(crate) bold: ParsedFont,
 }
 
-pub(super) fn fonts() -> Result<&'static Fonts> {
+pub(crate) fn fonts() -> Result<&'static Fonts> {
     static FONTS: OnceLock<Option<Fonts>> = OnceLock::new();
     FONTS
         .get_or_init(|| {
@@ -296,10 +296,10 @@ pub(super) fn fonts() -> Result<&'static Fonts> {
 }
 
 /// The fonts as the page uses them, with their metrics.
-pub(super) struct Type<'a> {
-    pub(super) fonts: &'a Fonts,
-    pub(super) regular: FontId,
-    pub(super) bold: FontId,
+pub(crate) struct Type<'a> {
+    pub(crate) fonts: &'a Fonts,
+    pub(crate) regular: FontId,
+    pub(crate) bold: FontId,
 }
 
 impl Type<'_> {
@@ -312,7 +312,7 @@ impl Type<'_> {
     }
 
     /// Width of `text` at `size` points, in mm (before the frame's scale).
-    pub(super) fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
+    pub(crate) fn width(&self, text: &str, bold: bool, size: f32) -> f32 {
         let font = self.font(bold);
         let units = f32::from(font.font_metrics.units_per_em.max(1));
         let space = font.lookup_glyph_index(' ' as u32).unwrap_or(0);
@@ -336,10 +336,10 @@ impl Type<'_> {
 }
 
 /// Lines of runs, each line a list of (text, bold) pieces.
-pub(super) type Lines = Vec<Vec<(String, bool)>>;
+pub(crate) type Lines = Vec<Vec<(String, bool)>>;
 
 /// Breaks runs into lines no wider than `width` mm at `size` points.
-pub(super) fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Lines {
+pub(crate) fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Lines {
     // Words keep their trailing space; a no-break space never breaks.
     let mut words: Vec<(String, bool)> = Vec::new();
     for run in runs {
@@ -381,7 +381,7 @@ pub(super) fn wrap(runs: &[Run], width: f32, size: f32, face: &Type<'_>) -> Line
 }
 
 /// Draws one line of pieces with its left end at grid `(x, baseline)`.
-pub(super) fn line_ops(
+pub(crate) fn line_ops(
     ops: &mut Vec<Op>,
     frame: &Frame,
     face: &Type<'_>,
@@ -508,7 +508,7 @@ pub(super) fn qr_ops(
     });
 }
 
-pub(super) fn black() -> Color {
+pub(crate) fn black() -> Color {
     Color::Rgb(Rgb {
         r: 0.0,
         g: 0.0,
@@ -517,7 +517,7 @@ pub(super) fn black() -> Color {
     })
 }
 
-pub(super) fn grey() -> Color {
+pub(crate) fn grey() -> Color {
     Color::Rgb(Rgb {
         r: 0.35,
         g: 0.35,
@@ -710,7 +710,7 @@ pub fn render(request: &PosterRequest) -> Result<Vec<u8>> {
 }
 
 /// The logo fitted in [`LOGO_BOX`], keeping its proportions, against the box's top-left corner.
-pub(super) fn logo_ops(ops: &mut Vec<Op>, frame: &Frame, logo: &Logo, id: &XObjectId) {
+pub(crate) fn logo_ops(ops: &mut Vec<Op>, frame: &Frame, logo: &Logo, id: &XObjectId) {
     let (left, top, width, height) = LOGO_BOX;
     let fit = (width / logo.width as f32).min(height / logo.height as f32);
     let drawn_height = logo.height as f32 * fit;

@@ -189,11 +189,12 @@ fn journal_print(
     tx: &Transaction<'_>,
     target: &Target,
     agent: &str,
-    detail: &str,
+    (detail, reference): (&str, Option<&str>),
     now: Timestamp,
 ) -> Result<()> {
     let mut entry = journal::Entry::new(now, agent, journal::Action::Impression);
     entry.commune_id = target.commune_id;
+    entry.reference = reference.map(str::to_string);
     entry.detail = Some(if target.commune_id.is_some() {
         detail.to_string()
     } else {
@@ -222,7 +223,7 @@ fn cannot_write(path: &Path) -> Error {
 /// Writes `bytes` to `path` and journals it in one transaction: the row is appended first and
 /// the file written before the commit, so a file that could not be written leaves no row.
 /// Without a store (a command line on a PC not set up), the file is only written.
-pub(super) fn make(
+pub(crate) fn make(
     store: Option<&Store>,
     target: &Target,
     agent: &str,
@@ -231,9 +232,23 @@ pub(super) fn make(
     bytes: &[u8],
     now: Timestamp,
 ) -> Result<Printed> {
+    make_about(store, target, agent, (what, None), path, bytes, now)
+}
+
+/// [`make`] for a file about one thing the journal row names in its reference (a family's
+/// code, never a name).
+pub(crate) fn make_about(
+    store: Option<&Store>,
+    target: &Target,
+    agent: &str,
+    (what, reference): (String, Option<&str>),
+    path: &Path,
+    bytes: &[u8],
+    now: Timestamp,
+) -> Result<Printed> {
     match store {
         Some(store) => store.write(|tx| {
-            journal_print(tx, target, agent, &what, now)?;
+            journal_print(tx, target, agent, (&what, reference), now)?;
             write_file(path, bytes)
         })?,
         None => write_file(path, bytes)?,
@@ -301,6 +316,11 @@ pub fn file_path(dir: &Path, target: &Target, made: Made) -> PathBuf {
         ),
         Made::Qr(kind) => (format!("qr-code-{commune}"), kind.extension()),
         Made::Letters => (format!("lettres-qf-{commune}"), "pdf"),
+        Made::Attestation { code } => (
+            format!("attestation-qf-{commune}-{}", file_stem(&code)),
+            "pdf",
+        ),
+        Made::Named { stem, extension } => (format!("{}-{commune}", file_stem(&stem)), extension),
     };
     let mut path = dir.join(format!("{stem}.{extension}"));
     let mut n = 2;
@@ -312,12 +332,22 @@ pub fn file_path(dir: &Path, target: &Target, made: Made) -> PathBuf {
 }
 
 /// What a file holds, for its name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Made {
     Poster(Format),
     Qr(QrKind),
     /// A mailing of personal letters.
     Letters,
+    /// A family's attestation of its QF, named with the family's code (never its name).
+    Attestation {
+        code: String,
+    },
+    /// A document about the commune (an RGPD register entry, a bordereau), named
+    /// `{stem}-{commune}.{extension}`.
+    Named {
+        stem: String,
+        extension: &'static str,
+    },
 }
 
 /// The kit's ready-to-paste texts.
@@ -410,6 +440,22 @@ pub enum Destination<'a> {
         suggested_in: &'a Path,
         choose: ChooseFile<'a>,
     },
+}
+
+impl<'a> Destination<'a> {
+    /// Exactly `path`, as the command line names it: nothing to choose, nothing to cancel.
+    pub fn exactly(path: &'a Path) -> Destination<'a> {
+        let chosen = path.to_path_buf();
+        Destination::Chosen {
+            suggested_in: path.parent().unwrap_or(Path::new(".")),
+            choose: Box::new(move |_| Some(chosen)),
+        }
+    }
+}
+
+/// What a print to [`Destination::exactly`] wrote: such a print is never cancelled.
+pub fn written_exactly(printed: Option<Printed>) -> Result<Printed> {
+    printed.ok_or_else(|| Error::validation("Aucun fichier n'a été choisi."))
 }
 
 /// Saves the form's settings, then writes the commune's poster to `destination` and journals

@@ -42,19 +42,19 @@ pub fn french_typography(text: &str) -> String {
 
 /// A piece of a paragraph, bold or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Run {
+pub struct Run {
     pub text: String,
     pub bold: bool,
 }
 
-pub(crate) fn plain(text: &str) -> Run {
+pub fn plain(text: &str) -> Run {
     Run {
         text: french_typography(text),
         bold: false,
     }
 }
 
-pub(crate) fn bold(text: &str) -> Run {
+pub fn bold(text: &str) -> Run {
     Run {
         text: french_typography(text),
         bold: true,

@@ -3,8 +3,9 @@
 //!
 //! Why it is built this way:
 //! - **A run is planned in the store before any call** ([`start`]): one row per family of the
-//!   commune with a pivot identity, the families who opted out recorded as such and never asked
-//!   (users-and-peers §3, R7). The primary key (run, family) is the promise that no family is
+//!   commune with a pivot identity and still enrolled, the families who opted out recorded as such
+//!   and never asked (users-and-peers §3, R7). A family whose pivot identity the retention purge
+//!   cleared has no pivot member any more and is simply not planned. The primary key (run, family) is the promise that no family is
 //!   asked twice in one run.
 //! - **Each answer is committed as soon as it arrives**, so a crash, a killed process or a
 //!   closed window loses at most the calls in flight; [`run`] on the same run later continues
@@ -514,7 +515,8 @@ pub fn start(
     plan(tx, commune_id, trigger, agent, today, now)
 }
 
-/// Plans a new run: every family of the commune with a pivot identity, those who opted out
+/// Plans a new run: every family of the commune with a pivot identity whose enrolment has not
+/// ended by `today` (the retention purge clears that identity soon after), those who opted out
 /// recorded as such (never asked). `today` decides the month asked ([`period_for`]).
 pub fn plan(
     tx: &Transaction<'_>,
@@ -558,8 +560,9 @@ pub fn plan(
          SELECT ?1, f.id, CASE WHEN f.opt_out_on IS NULL THEN 'en_attente' ELSE 'refus_famille' END
          FROM families f
          WHERE f.commune_id = ?2
+           AND (f.enrolment_ended_on IS NULL OR f.enrolment_ended_on > ?3)
            AND EXISTS (SELECT 1 FROM family_members m WHERE m.family_id = f.id AND m.pivot = 1)",
-        params![run_id, commune_id],
+        params![run_id, commune_id, today.to_string()],
     )?;
     Ok(run_id)
 }

@@ -42,6 +42,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_families.sql"),
     include_str!("migrations/0007_refresh.sql"),
     include_str!("migrations/0008_tariffs.sql"),
+    include_str!("migrations/0009_retention.sql"),
+    include_str!("migrations/0010_rgpd.sql"),
 ];
 
 /// The schema version this build writes.

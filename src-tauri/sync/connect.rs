@@ -6,6 +6,7 @@ use crate::communes::Commune;
 use crate::endpoints::ServiceUrls;
 use crate::error::{Code, Error, Result};
 use crate::hubee::{ClientConfig, Clock, HubeeClient, RetryPolicy, SoftwareIdentity, Timeouts};
+use crate::network::Network;
 use crate::store::Store;
 use crate::vault::{self, DataKey, SecretKind};
 
@@ -22,6 +23,7 @@ pub fn software_identity() -> SoftwareIdentity {
 pub fn client_for(
     store: &Store,
     key: &DataKey,
+    network: &Network,
     commune: &Commune,
     urls: &ServiceUrls,
     clock: Clock,
@@ -51,6 +53,7 @@ pub fn client_for(
         timeouts: Timeouts::default(),
         retry: RetryPolicy::default(),
         clock,
+        network: network.clone(),
     })
 }
 

@@ -252,7 +252,17 @@ pub fn family_tariffs(conn: &Connection, family_id: i64, day: Date) -> Result<Ve
         )
         .optional()?
         .ok_or_else(|| Error::new(Code::NotFound, "Cette famille n'existe plus."))?;
-    let qf = latest_qf(conn, family_id)?;
+    tariffs_on(conn, commune_id, day, latest_qf(conn, family_id)?)
+}
+
+/// The bracket and price of one QF in every grid of the commune valid on `day`: a dossier's
+/// QF, or the one the counter just received, before it is in any family file.
+pub fn tariffs_on(
+    conn: &Connection,
+    commune_id: i64,
+    day: Date,
+    qf: Option<u32>,
+) -> Result<Vec<FamilyTariff>> {
     tariffs_for_qf(&grids_on(conn, commune_id, day)?, qf)
 }
 

@@ -7,6 +7,23 @@
   const scenario = params.get("scenario") || "first_run";
   const now = () => new Date().toISOString();
   const fail = (code, message) => Promise.reject({ code, message });
+  // What the fake purge finds: two families' data the first time, nothing once purged.
+  const purgeReport = (dryRun) => {
+    const verb = dryRun ? "seront supprimés" : "ont été supprimés";
+    if (db.purgeDone) {
+      return { id: null, dry_run: dryRun, at: now(), agent: "", limits: db.retention, communes: [], journal_rows: 0,
+        journal_before: "2023-11-23T10:00:00Z", export_files: [], backup_name: null,
+        summary: "Rien à supprimer : aucune donnée n'a dépassé sa durée de conservation." };
+    }
+    return {
+      id: null, dry_run: dryRun, at: now(), agent: "", limits: db.retention,
+      communes: [{ commune_id: 1, commune_siret: "21040107100019", commune_name: "Majastres", families: 2, identities: 1,
+        qf_entries: 5, refresh_runs: 1, dossiers: 3, dossier_files: 4, kept_referenced: 0, removed_from: "2023-09-01", removed_to: "2026-10-20",
+        summary: `Majastres : 2 familles, 3 dossiers, 5 entrées de QF, 1 identité de référence, les fichiers Hubee de 4 dossiers clos, 1 actualisation terminée ${verb}.` }],
+      journal_rows: 0, journal_before: "2023-11-23T10:00:00Z", export_files: ["familles-2026-11-02-0930.csv"], backup_name: null,
+      summary: `2 familles, 3 dossiers, 5 entrées de QF, 1 identité de référence, les fichiers Hubee de 4 dossiers clos, 1 actualisation terminée, 1 fichier d'export ${verb}.`,
+    };
+  };
 
   const db = {
     communes: [],
@@ -17,6 +34,11 @@
       { name: "guichet-qf-2026-11-21T09-12-00Z-safety.sqlite", created_at: "2026-11-21T09:12:00Z", kind: "safety", size_bytes: 1_249_280 },
     ],
     settings: { idle_lock_minutes: 15, sync_interval_minutes: 10, particulier_requests_per_second: 10, close_dossiers_in_family: false },
+    retention: { qf_history_months: 24, identity_days: 0, family_months: 12, dossier_files_days: 30, export_days: 7, journal_months: 36, journal_justification: "" },
+    purges: [],
+    purgeDone: false,
+    network: { mode: "systeme", proxy_host: "", proxy_port: "", proxy_username: "", pac_url: "" },
+    proxyPasswordAt: null,
     journal: [],
     agent: null,
     vaultUnlocked: params.get("vault") !== "locked",
@@ -89,6 +111,12 @@
       db.state = "ready";
       return status();
     },
+    // The wizard checks each step before moving on, with the same rules.
+    commune_check: ({ commune }) => {
+      const problem = checkCommune(commune);
+      return problem ? fail("validation", problem) : null;
+    },
+    agent_check: ({ agent }) => (/^\d{4,8}$/.test(agent.pin) ? null : fail("validation", "Le code PIN doit compter de 4 à 8 chiffres.")),
     agents_list: () => db.agents,
     session_open: ({ agentId, pin }) => {
       if (pins[agentId] !== pin) return fail("wrong_pin", "Code PIN incorrect. Il reste 4 essais avant un blocage de 5 minutes.");
@@ -152,6 +180,69 @@
       return status();
     },
     settings_get: () => db.settings,
+    network_get: () => ({ settings: db.network, proxy_password_configured_at: db.proxyPasswordAt }),
+    network_save: ({ change }) => {
+      if (db.agent?.role !== "administrateur") return fail("forbidden", "Cette action est réservée aux administrateurs.");
+      const s = change.settings;
+      if (s.mode === "manuel") {
+        const problems = [];
+        if (s.proxy_host.trim() === "") problems.push("Adresse du proxy : saisissez le nom ou l'adresse IP du proxy (exemple : proxy.mairie.local ou 10.0.0.1).");
+        else if (/[:/]/.test(s.proxy_host)) problems.push(`Adresse du proxy : saisissez seulement le nom, sans « http:// », sans chemin et sans port (le port a son propre champ) ; « ${s.proxy_host} » ne convient pas.`);
+        const port = Number(s.proxy_port);
+        if (!/^\d+$/.test(s.proxy_port.trim()) || port < 1 || port > 65535) problems.push("Port du proxy : un nombre entre 1 et 65 535 (souvent 3128 ou 8080).");
+        if (problems.length) return fail("validation", problems.join(" "));
+      }
+      if (s.mode === "pac" && !/^https?:\/\/[^/]+/.test(s.pac_url.trim()))
+        return fail("validation", "Adresse du fichier PAC : saisissez l'adresse donnée par le service informatique (exemple : http://proxy.mairie.local/proxy.pac).");
+      if (change.proxy_password && s.proxy_username === "")
+        return fail("validation", "Identifiant du proxy : saisissez l'identifiant qui va avec le mot de passe.");
+      if (change.forget_proxy_password) db.proxyPasswordAt = null;
+      if (change.proxy_password) db.proxyPasswordAt = now();
+      db.network = { ...s };
+      return { settings: db.network, proxy_password_configured_at: db.proxyPasswordAt };
+    },
+    network_check: ({ communeId }) => {
+      const commune = db.communes.find((c) => c.id === communeId);
+      const s = db.network;
+      const route = s.mode === "manuel" ? `proxy ${s.proxy_host}:${s.proxy_port}` : s.mode === "aucun" ? "sans proxy (connexion directe)" : "réglages du système";
+      const viaProxy = s.mode === "manuel";
+      const lines = [
+        viaProxy && !db.proxyPasswordAt
+          ? { service: "Hubee : jeton d'accès", address: "https://auth.hubee.numerique.gouv.fr/oauth2/token", ok: false, failure: "proxy_credentials",
+              explanation: "Le proxy demande un identifiant et un mot de passe (HTTP 407), ou refuse ceux qui sont enregistrés.",
+              advice: `Vérifiez l'identifiant et le mot de passe du proxy ${s.proxy_host}:${s.proxy_port} dans Paramètres › Réseau et proxy (demandez-les au service informatique).` }
+          : { service: "Hubee : jeton d'accès", address: "https://auth.hubee.numerique.gouv.fr/oauth2/token", ok: true, failure: null,
+              explanation: "Hubee a délivré un jeton : le chemin et les identifiants de la commune sont bons.", advice: "" },
+        viaProxy
+          ? { service: "API Particulier : disponibilité du quotient familial", address: "https://particulier.api.gouv.fr/api/cnaf_msa_quotient_familial/ping", ok: true, failure: null,
+              explanation: "API Particulier répond et le fournisseur du QF (CAF/MSA) est disponible.", advice: "" }
+          : { service: "API Particulier : disponibilité du quotient familial", address: "https://particulier.api.gouv.fr/api/cnaf_msa_quotient_familial/ping", ok: false, failure: "tls",
+              explanation: "Le certificat présenté pour particulier.api.gouv.fr n'est pas reconnu par Windows : un proxy qui inspecte le trafic s'interpose probablement.",
+              advice: "Demandez au service informatique d'installer le certificat de ce proxy dans le magasin de certificats Windows (« Autorités de certification racines de confiance »), ou d'exclure ce site de l'inspection. Guichet QF n'accepte jamais un certificat non reconnu." },
+      ];
+      return { commune: commune ? commune.name : "Majastres", environment: "production", route, lines };
+    },
+    retention_get: () => db.retention,
+    retention_save: ({ retention }) => {
+      if (retention.journal_months < 36)
+        return fail("validation", "Journal des accès : 36 mois au moins (conditions d'API Particulier et du formulaire QF).");
+      if (retention.journal_months > 36 && retention.journal_justification.trim() === "")
+        return fail("validation", "Journal des accès : au-delà de 36 mois, indiquez la justification (elle est demandée sur DataPass).");
+      if (retention.qf_history_months < 12 || retention.qf_history_months > 120)
+        return fail("validation", "Historique des QF : entre 12 et 120 mois (la période tarifaire en cours et une année pour les contestations de factures).");
+      db.retention = { ...retention, journal_justification: retention.journal_justification.trim() };
+      return db.retention;
+    },
+    retention_preview: () => purgeReport(true),
+    retention_purge: () => {
+      if (db.agent?.role !== "administrateur") return fail("forbidden", "Cette action est réservée aux administrateurs.");
+      const done = { ...purgeReport(false), id: db.purges.length + 1, agent: db.agent.name, backup_name: `guichet-qf-${Date.now()}-securite.sqlite3` };
+      db.purges.unshift(done);
+      db.purgeDone = true;
+      journalRow(db.agent.name, "elimination", { detail: done.summary });
+      return done;
+    },
+    purges_list: () => db.purges,
     settings_update: ({ settings }) => {
       if (settings.idle_lock_minutes < 1 || settings.idle_lock_minutes > 240)
         return fail("validation", "Le délai de verrouillage doit être compris entre 1 et 240 minutes.");
@@ -275,6 +366,7 @@
       { id: row.id * 10 + 2, name: "FormulaireQF.xml", mime_type: "application/xml", size: 3994 },
       { id: row.id * 10 + 3, name: `quotient_familial_${row.nom}.pdf`, mime_type: "application/pdf", size: 1810 },
     ],
+    files_eliminated_at: null,
     history: [
       { at: row.recu_le, label: "Dossier relevé sur Hubee et enregistré dans Guichet QF" },
       { at: row.recu_le, label: "Accusé de réception envoyé à Hubee (reçu par la commune)" },
@@ -577,7 +669,7 @@
   db.families = [
     {
       id: 7, commune_id: 1, external_id: "4k9m2x7qb3vt8r1n6p0s5w2hzc", created_at: "2026-03-02T09:14:00Z", created_by: "système",
-      notes: "Préfère être appelée après 17 h.", opt_out: null,
+      notes: "Préfère être appelée après 17 h.", opt_out: null, enrolment_end: null, identity_cleared_at: null,
       members: [
         member(71, "allocataire", "LEFÈVRE", "Élodie Cécile", [1988, 3, 14], "F", true),
         member(72, "allocataire", "LEFÈVRE", "Marc", [1985, 11], "M"),
@@ -597,6 +689,7 @@
     {
       id: 8, commune_id: 1, external_id: "8d2f6h1k9m3q7t5v0x4z2b6c8e", created_at: "2026-09-12T14:40:00Z", created_by: "Paul Durand",
       notes: "", opt_out: { requested_on: "2026-10-03", channel: "courrier", recorded_at: "2026-10-05T08:30:00Z", recorded_by: "Claire Martin" },
+      enrolment_end: { ended_on: "2026-07-04", recorded_at: "2026-07-06T10:12:00Z", recorded_by: "Claire Martin" }, identity_cleared_at: null,
       members: [
         member(81, "allocataire", "DA SILVA", "Inès", [1991, 7, 30], "F", true),
         member(82, "enfant", "DA SILVA", "Noah", [2019], "M"),
@@ -648,6 +741,12 @@
       if (!family) return fail("not_found", "Cette famille n'existe pas.");
       if (change.type === "notes") family.notes = change.notes.trim();
       if (change.type === "resume") family.opt_out = null;
+      if (change.type === "enrolment_resume") family.enrolment_end = null;
+      if (change.type === "enrolment_end") {
+        if (!change.ended_on) return fail("validation", "Date de fin d'inscription : indiquez le jour où l'inscription de la famille a pris fin.");
+        if (change.ended_on > new Date().toISOString().slice(0, 10)) return fail("validation", "Date de fin d'inscription : elle ne peut pas être dans le futur ; enregistrez-la le jour où l'inscription prend fin.");
+        family.enrolment_end = { ended_on: change.ended_on, recorded_at: now(), recorded_by: db.agent.name };
+      }
       if (change.type === "opt_out") {
         if (!change.requested_on) return fail("validation", "Date de la demande : indiquez le jour où la famille a demandé l'arrêt de l'actualisation.");
         if (!change.channel) return fail("validation", "Moyen utilisé : choisissez comment la famille a fait sa demande (courriel, courrier, guichet ou téléphone).");
@@ -709,6 +808,10 @@
             submit.click();
             until(() => document.getElementById("family-paper-valeur-error")?.textContent, () => document.getElementById("family-paper-heading").scrollIntoView());
           });
+        }
+        if (params.get("attestation")) {
+          const id = params.get("attestation") === "save_as" ? "family-attestation-save-as" : "family-attestation";
+          until(() => document.getElementById(id), (attestation) => attestation.click());
         }
       });
     });
@@ -778,11 +881,100 @@
     },
   });
 
+  // A family's attestation of its QF (Familles screen, a family's file).
+  const attested = (familyId) => {
+    const family = familyById(familyId);
+    if (!family) return fail("not_found", "Cette famille n'existe plus.");
+    if (family.history.length === 0) {
+      return fail("validation", "Cette famille n'a encore aucun quotient familial : il n'y a rien à attester. Enregistrez d'abord son QF (guichet, dossier reçu ou attestation papier).");
+    }
+    const communeId = family.commune_id ?? 1;
+    posterJournal(communeId, "attestation de QF");
+    db.journal[db.journal.length - 1].reference = `famille ${family.external_id}`;
+    return { path: posterFile(communeId, `attestation-qf-{}-${family.external_id}.pdf`), bytes: 28_672, what: "attestation de QF" };
+  };
+  // Paramètres › Protection des données (RGPD): the commune's settings, checked
+  // like the backend (the main rules), and the documents they make.
+  const rgpdStored = {};
+  const rgpdDefaults = (communeId) => ({
+    mayor_name: "", dpo_name: "", dpo_email: "", dpo_address: "", deliberation_number: "", deliberation_date: null,
+    services: posterSettings[communeId]?.services ?? "Cantine, garderie, centre de loisirs",
+    recipients: ["agents habilités de la mairie", "régie de recettes / trésorerie pour la facturation"],
+    postal_address: "", requests_email: posterSettings[communeId]?.contact_email ?? "",
+  });
+  const isEmail = (text) => /^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(text.trim());
+  const foldName = (text) => text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean).join(" ");
+  const rgpdCheck = (s) => {
+    const problems = [];
+    const need = (field, value, message) => { if (value.trim() === "") problems.push({ field, message }); };
+    need("mayor_name", s.mayor_name, "Nom du maire : obligatoire, il représente la commune, responsable du traitement.");
+    need("dpo_name", s.dpo_name, "Délégué à la protection des données : indiquez son nom (DataPass le demande).");
+    if (s.dpo_email.trim() === "" && s.dpo_address.trim() === "")
+      problems.push({ field: "dpo_email", message: "Contact du délégué : indiquez son e-mail ou son adresse postale (ou les deux), que les familles puissent le joindre." });
+    else if (s.dpo_email.trim() !== "" && !isEmail(s.dpo_email))
+      problems.push({ field: "dpo_email", message: "E-mail du délégué : l'adresse doit avoir la forme nom@domaine.fr." });
+    need("deliberation_number", s.deliberation_number, "Délibération : indiquez son numéro ; DataPass exige la délibération qui fixe les tarifs selon le quotient familial.");
+    if (!s.deliberation_date) problems.push({ field: "deliberation_date", message: "Date de la délibération : obligatoire." });
+    else if (s.deliberation_date > now().slice(0, 10)) problems.push({ field: "deliberation_date", message: "Date de la délibération : elle ne peut pas être dans le futur." });
+    need("services", s.services, "Services concernés : indiquez au moins un service (cantine, garderie…).");
+    if (s.recipients.every((r) => r.trim() === "")) problems.push({ field: "recipients", message: "Destinataires : nommez au moins un destinataire des données (DataPass le demande)." });
+    need("postal_address", s.postal_address, "Adresse de la mairie : obligatoire, les familles peuvent y écrire.");
+    if (s.requests_email.trim() === "") problems.push({ field: "requests_email", message: "E-mail pour les demandes des familles : obligatoire (accès, rectification, refus de l'actualisation)." });
+    else if (!isEmail(s.requests_email)) problems.push({ field: "requests_email", message: "E-mail pour les demandes : l'adresse doit avoir la forme nom@domaine.fr." });
+    const warnings = foldName(s.dpo_name) !== "" && foldName(s.dpo_name) === foldName(s.mayor_name)
+      ? ["Le délégué à la protection des données ne peut pas être le maire : DataPass demande une autre personne (un agent formé, le DPO mutualisé du centre de gestion ou de l'intercommunalité)."]
+      : [];
+    return { problems, warnings };
+  };
+  const rgpdView = (communeId) => {
+    const stored = rgpdStored[communeId];
+    const settings = stored?.settings ?? rgpdDefaults(communeId);
+    return { settings, ...rgpdCheck(settings), saved_at: stored?.at ?? null, saved_by: stored?.by ?? null };
+  };
+  const rgpdMade = (document, format) => {
+    const communeId = document.commune_id;
+    const kind = format === "pdf" ? "PDF" : "texte";
+    const extension = format === "pdf" ? "pdf" : "txt";
+    if (document.kind === "bordereau") {
+      if (!db.purges.some((p) => p.id === document.purge_id)) return fail("not_found", `Aucune purge n° ${document.purge_id} n'a été faite sur ce poste.`);
+      posterJournal(communeId, `bordereau d'élimination (${kind})`);
+      db.journal[db.journal.length - 1].reference = `purge ${document.purge_id}`;
+      return { path: posterFile(communeId, `bordereau-elimination-purge-${document.purge_id}-{}.${extension}`), bytes: 9_216, what: `bordereau d'élimination (${kind})` };
+    }
+    const view = rgpdView(communeId);
+    if (view.problems.length > 0) {
+      return fail("validation", `Complétez d'abord les paramètres RGPD de la commune (Paramètres › Protection des données) : ${view.problems.map((p) => p.message).join(" ")}`);
+    }
+    const what = document.kind === "registre" ? `registre des traitements (${kind})` : `note d'information des familles (${kind})`;
+    const stem = document.kind === "registre" ? "registre-rgpd" : "note-information-familles";
+    posterJournal(communeId, what);
+    return { path: posterFile(communeId, `${stem}-{}.${extension}`), bytes: 14_336, what };
+  };
+  Object.assign(commands, {
+    rgpd_settings_get: ({ communeId }) => needAgent() ? Promise.reject(needAgent()) : rgpdView(communeId),
+    rgpd_settings_check: ({ settings }) => rgpdCheck(settings),
+    rgpd_settings_save: ({ communeId, settings }) => {
+      if (needAdmin()) return Promise.reject(needAdmin());
+      const check = rgpdCheck(settings);
+      if (check.problems.length > 0) return fail("validation", check.problems.map((p) => p.message).join(" "));
+      const cleaned = { ...settings, recipients: settings.recipients.map((r) => r.trim()).filter(Boolean) };
+      rgpdStored[communeId] = { settings: cleaned, at: now(), by: db.agent.name };
+      return rgpdView(communeId);
+    },
+    rgpd_document_open: ({ document, format }) => rgpdMade(document, format),
+    rgpd_document_save_as: ({ document, format }) => (params.get("saveas") === "cancel" ? null : rgpdMade(document, format)),
+  });
+  Object.assign(commands, {
+    family_attestation_open: ({ familyId }) => attested(familyId),
+    family_attestation_save_as: ({ familyId }) => (params.get("saveas") === "cancel" ? null : attested(familyId)),
+  });
+
   // Exporter pour la facturation (Familles screen).
   const EXPORT_COLUMNS = [
     ["famille", "N° famille"], ["code", "Code famille"], ["allocataires", "Allocataires"], ["enfants", "Enfants"],
     ["nombre_enfants", "Nombre d'enfants"], ["qf", "Quotient familial"], ["qf_mois", "Mois du QF"], ["organisme", "Organisme"],
-    ["source", "Source"], ["date_enregistrement", "Enregistré le"], ["refus_actualisation", "Refus de l'actualisation"],
+    ["source", "Source"], ["date_enregistrement", "Enregistré le"], ["refus_actualisation", "Refus de l'actualisation"], ["fin_inscription", "Fin d'inscription"],
+    ["tranche", "Tranche (une colonne par service)"], ["tarif", "Tarif (une colonne par service)"],
   ];
   const exported = (communeId, preset, columns) => {
     if (columns.length === 0) return fail("validation", "Choisissez au moins une colonne à exporter.");
@@ -793,6 +985,83 @@
     families_export_columns: () => EXPORT_COLUMNS.map(([column, header]) => ({ column, header })),
     families_export: ({ communeId, preset, columns }) => exported(communeId, preset, columns),
     families_export_as: ({ communeId, preset, columns }) => (params.get("saveas") === "cancel" ? null : exported(communeId, preset, columns)),
+  });
+
+  // Tarifs: the Champcevinel canteen (brackets) and a taux d'effort. The mock
+  // prices like the backend for these shapes; its checks are the main ones.
+  const grids = [
+    { id: 901, service: "cantine", kind: "ordinaire", valid_from: "2026-09-01", valid_to: null, unit: "repas", default_cents: 350, gaps_confirmed: false,
+      pricing: { kind: "tranches", brackets: [
+        { label: "Tranche 1", min: 0, max: 622, price_cents: 100 }, { label: "Tranche 2", min: 623, max: 1000, price_cents: 330 },
+        { label: "Tranche 3", min: 1001, max: 1500, price_cents: 340 }, { label: "Tranche 4", min: 1501, max: null, price_cents: 350 }] } },
+    { id: 902, service: "accueil du soir", kind: "ordinaire", valid_from: "2026-09-01", valid_to: null, unit: "heure", default_cents: 450, gaps_confirmed: false,
+      pricing: { kind: "taux_effort", rate: "0,0036", floor_cents: 260, ceiling_cents: 450, qf_floor: null, qf_ceiling: null } },
+  ];
+  let nextGrid = 903;
+  const priceFor = (grid, qf) => {
+    const p = (kind, label, price_cents) => ({ basis: kind === "tranche" ? { kind, index: label[1] } : { kind }, label: kind === "tranche" ? label[0] : label, price_cents, unit: grid.unit });
+    if (qf === null) return p("defaut", "Tarif par défaut (QF non connu)", grid.default_cents);
+    if (grid.pricing.kind === "tranches") {
+      const i = grid.pricing.brackets.findIndex((b) => b.min <= qf && (b.max === null || qf <= b.max));
+      return i < 0 ? p("hors_tranches", "Hors tranches (tarif par défaut)", grid.default_cents) : p("tranche", [grid.pricing.brackets[i].label || `Tranche ${i + 1}`, i], grid.pricing.brackets[i].price_cents);
+    }
+    const cents = Math.round(qf * Number(grid.pricing.rate.replace(",", ".")) * 100);
+    if (grid.pricing.floor_cents !== null && cents < grid.pricing.floor_cents) return p("plancher", "Taux d'effort (tarif plancher)", grid.pricing.floor_cents);
+    if (grid.pricing.ceiling_cents !== null && cents > grid.pricing.ceiling_cents) return p("plafond", "Taux d'effort (tarif plafond)", grid.pricing.ceiling_cents);
+    return p("proportionnel", "Taux d'effort", cents);
+  };
+  const today = new Date().toISOString().slice(0, 10);
+  const current = () => grids.filter((g) => g.valid_from <= today && (g.valid_to === null || today <= g.valid_to));
+  const tariffsOf = (qf) => current().map((g) => ({ grid_id: g.id, service: g.service, qf, priced: priceFor(g, qf) }));
+  const gridProblems = (grid) => {
+    const found = [];
+    const err = (field, bracket, message) => found.push({ severity: "erreur", field, bracket, message });
+    if (grid.kind === "creche_eaje") err("kind", null, "Une crèche ou un autre établissement d'accueil du jeune enfant (EAJE) ne peut pas être tarifé à partir de ce quotient familial : la prestation de service unique (PSU) de la CNAF impose un taux d'effort horaire appliqué aux ressources annuelles N-2 du foyer. Calculez ce tarif avec le barème PSU de votre CAF.");
+    if (!grid.service) err("service", null, "Indiquez le service tarifé (cantine, périscolaire, accueil de loisirs…).");
+    if (grid.pricing.kind === "tranches") {
+      const b = grid.pricing.brackets;
+      b.forEach((x, i) => {
+        if (x.min < 0) err("brackets", i, `Tranche ${i + 1} : le QF de début ne peut pas être négatif.`);
+        if (x.max !== null && x.max < x.min) err("brackets", i, `Tranche ${i + 1} : la fin (${x.max} €) est avant le début (${x.min} €).`);
+        if (i > 0 && b[i - 1].max !== null && x.min <= b[i - 1].max) err("brackets", i, `${b[i - 1].label || `Tranche ${i}`} et ${x.label || `Tranche ${i + 1}`} se chevauchent de ${x.min} € à ${b[i - 1].max} € : un même QF aurait deux tarifs.`);
+        if (i > 0 && b[i - 1].max !== null && x.min > b[i - 1].max + 1) found.push({ severity: "avertissement", field: "brackets", bracket: i, message: `Aucune tranche ne couvre les QF de ${b[i - 1].max + 1} € à ${x.min - 1} € (entre ${b[i - 1].label} et ${x.label}).` });
+      });
+    } else if (grid.pricing.floor_cents !== null && grid.pricing.ceiling_cents !== null && grid.pricing.floor_cents > grid.pricing.ceiling_cents) {
+      err("floor_cents", null, "Le tarif plancher est supérieur au tarif plafond.");
+    }
+    return found;
+  };
+  Object.assign(commands, {
+    tariff_grids: () => structuredClone(grids),
+    tariff_grid_check: ({ grid }) => gridProblems(grid),
+    tariff_grid_save: ({ grid }) => {
+      const problems = gridProblems(grid).filter((x) => x.severity === "erreur" || !grid.gaps_confirmed);
+      if (problems.length > 0) return fail("validation", problems.map((x) => x.message).join(" "));
+      if (grid.id === null) grids.push({ ...grid, id: nextGrid++ });
+      else grids.splice(grids.findIndex((g) => g.id === grid.id), 1, grid);
+      return grid.id ?? nextGrid - 1;
+    },
+    tariff_grid_delete: ({ id }) => { grids.splice(grids.findIndex((g) => g.id === id), 1); return null; },
+    family_tariffs: ({ familyId }) => tariffsOf(familyById(familyId)?.history[0]?.valeur ?? null),
+    qf_tariffs: ({ qf }) => tariffsOf(qf),
+    window_painted: () => null,
+    tariff_distribution: ({ service }) => {
+      const grid = current().find((g) => g.service === service);
+      const qfs = db.families.map((f) => f.history[0]?.valeur ?? null);
+      const rows = grid.pricing.kind === "tranches"
+        ? grid.pricing.brackets.map((b, i) => ({ basis: { kind: "tranche", index: i }, label: b.label, price_cents: b.price_cents, families: 0 }))
+        : [["plancher", "Tarif plancher", grid.pricing.floor_cents], ["proportionnel", "Taux d'effort", null], ["plafond", "Tarif plafond", grid.pricing.ceiling_cents]].map(([kind, label, price_cents]) => ({ basis: { kind }, label, price_cents, families: 0 }));
+      let unknown = 0;
+      for (const qf of qfs) {
+        const priced = priceFor(grid, qf);
+        if (priced.basis.kind === "defaut") unknown++;
+        else {
+          const row = rows.find((r) => r.basis.kind === priced.basis.kind && r.basis.index === priced.basis.index);
+          if (row) row.families++;
+        }
+      }
+      return { grid_id: grid.id, service, unit: grid.unit, rows, unknown_qf: unknown, total: qfs.length };
+    },
   });
 
   window.__MOCK_CALLS__ = [];

@@ -10,6 +10,11 @@ import type { Personne } from "./Personne";
  */
 export type DossierDetail = { row: InboxRow, case_id: string, demandeur: Identite | null, allocataires: Array<Personne>, enfants: Array<Personne>, files: Array<FileView>, 
 /**
+ * When the retention purge removed the dossier's Hubee files (and the JSON the people
+ * lists are read from); the dossier itself stays.
+ */
+files_eliminated_at: string | null, 
+/**
  * Oldest first.
  */
 history: Array<HistoryEntry>, 

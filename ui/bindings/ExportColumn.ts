@@ -3,9 +3,9 @@
 /**
  * A column the agent may pick, with a stable id and a French header.
  *
- * The tariff grids (issue 8, on their own branch) will add a family's bracket and tariff per
- * service here as variants carrying the service (`Tranche { service }`, `Tarif { service }`,
- * ids such as `tranche:cantine`), computed from the last QF; [`Column::from_id`] and
- * [`Column::header`] then take the commune's services into account. They are not built yet.
+ * [`Column::Tranche`] and [`Column::Tarif`] stand for one column per service of the commune's
+ * tariff grids valid on the export's day ("Tranche cantine", "Tarif cantine (€ par repas)"),
+ * so that the ids stay stable whatever services a commune has, and a script asking for
+ * `tranche,tarif` gets every service.
  */
-export type ExportColumn = "famille" | "code" | "allocataires" | "enfants" | "nombre_enfants" | "qf" | "qf_mois" | "organisme" | "source" | "date_enregistrement" | "refus_actualisation";
+export type ExportColumn = "famille" | "code" | "allocataires" | "enfants" | "nombre_enfants" | "qf" | "qf_mois" | "organisme" | "source" | "date_enregistrement" | "refus_actualisation" | "fin_inscription" | "tranche" | "tarif";

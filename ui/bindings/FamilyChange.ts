@@ -5,4 +5,4 @@ import type { PaperAttestation } from "./PaperAttestation";
 /**
  * A change an agent makes from an open family.
  */
-export type FamilyChange = { "type": "notes", notes: string, } | { "type": "opt_out", requested_on: string | null, channel: OptOutChannel | null, } | { "type": "resume" } | { "type": "paper", paper: PaperAttestation, } | { "type": "merge_with", absorbed: number, };
+export type FamilyChange = { "type": "notes", notes: string, } | { "type": "opt_out", requested_on: string | null, channel: OptOutChannel | null, } | { "type": "resume" } | { "type": "enrolment_end", ended_on: string | null, } | { "type": "enrolment_resume" } | { "type": "paper", paper: PaperAttestation, } | { "type": "merge_with", absorbed: number, };

@@ -3,4 +3,4 @@
 /**
  * What was done. Stored as its snake_case id; new variants may be added, never renamed.
  */
-export type JournalAction = "dossier_ouvert" | "famille_consultee" | "consultation_qf" | "export" | "impression" | "jeton_enregistre" | "jeton_compromis" | "purge";
+export type JournalAction = "dossier_ouvert" | "famille_consultee" | "consultation_qf" | "export" | "impression" | "jeton_enregistre" | "jeton_compromis" | "purge" | "elimination";

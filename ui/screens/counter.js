@@ -5,11 +5,12 @@
 // only when the agent saves the card in the family file ("Enregistrer dans le
 // dossier famille").
 
-import { birthCommunes, birthCountries, counterLookup, familySaveCounter } from "../api.js";
-import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, focusHeading, h, once, radioGroup, statusRegion, textField } from "../dom.js";
+import { birthCommunes, birthCountries, counterLookup, familySaveCounter, qfTariffs } from "../api.js";
+import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, linkError, once, radioGroup, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { formatMonth, formatQuotient } from "../format.js";
 import { picker } from "../picker.js";
+import { tariffsBlock } from "../tariffs.js";
 import { openFamilyNext } from "./families.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
@@ -219,17 +220,16 @@ export function renderCounter(main, context) {
     once(form, async () => {
       clearInvalid(form);
       clearRegion(error);
+      /** @type {{ message: string, inputs: HTMLElement[] }[]} */
       const problems = [];
       if (nomNaissance.input.value.trim() === "") {
-        problems.push("Indiquez le nom de naissance.");
-        flagInvalid(nomNaissance.input);
+        problems.push({ message: "Indiquez le nom de naissance.", inputs: [nomNaissance.input] });
       }
       if (prenoms.every((input) => input.value.trim() === "")) {
-        problems.push("Indiquez au moins un prénom.");
-        flagInvalid(prenoms[0]);
+        problems.push({ message: "Indiquez au moins un prénom.", inputs: [prenoms[0]] });
       }
       if (!sexe.value()) {
-        problems.push("Indiquez le sexe à l'état civil.");
+        problems.push({ message: "Indiquez le sexe à l'état civil.", inputs: [...sexe.fieldset.querySelectorAll("input")] });
       }
       const place = where.value();
       /** @type {CommuneOfBirth | null} */
@@ -237,23 +237,33 @@ export function renderCounter(main, context) {
       /** @type {CountryOfBirth | null} */
       const country = countryPicker.selected();
       if (place === "france" && !commune) {
-        problems.push("Choisissez la commune de naissance dans la liste (ou « commune introuvable »).");
-        flagInvalid(communePicker.input);
+        problems.push({ message: "Choisissez la commune de naissance dans la liste (ou « commune introuvable »).", inputs: [communePicker.input] });
       }
       if (place === "etranger" && !country) {
-        problems.push("Choisissez le pays de naissance dans la liste.");
-        flagInvalid(countryPicker.input);
+        problems.push({ message: "Choisissez le pays de naissance dans la liste.", inputs: [countryPicker.input] });
       }
       if (motif.value === "") {
-        problems.push("Choisissez le motif de la consultation.");
-        motif.setAttribute("aria-invalid", "true");
+        problems.push({ message: "Choisissez le motif de la consultation.", inputs: [motif] });
       }
       if (!piece.checked) {
-        problems.push("Cochez la case : la pièce d'identité doit être vérifiée avant toute consultation.");
-        flagInvalid(piece);
+        problems.push({ message: "Cochez la case : la pièce d'identité doit être vérifiée avant toute consultation.", inputs: [piece] });
       }
       if (problems.length > 0) {
-        error.replaceChildren(h("p", {}, "Le formulaire est incomplet :"), h("ul", {}, problems.map((p) => h("li", {}, p))));
+        // Each field is invalid and described by its own line of the list,
+        // which a screen reader reads when the agent reaches the field.
+        const items = problems.map((problem, i) => {
+          const item = h("li", { id: `counter-problem-${i + 1}` }, problem.message);
+          for (const input of problem.inputs) {
+            // A radio button is described by the problem, never "invalid"
+            // (the state belongs to the whole group, which has no such role).
+            if (!(input instanceof HTMLInputElement && input.type === "radio")) {
+              input.setAttribute("aria-invalid", "true");
+            }
+            linkError(input, item.id);
+          }
+          return item;
+        });
+        error.replaceChildren(h("p", {}, "Le formulaire est incomplet :"), h("ul", {}, items));
         error.setAttribute("tabindex", "-1");
         error.focus();
         return;
@@ -314,6 +324,7 @@ export function renderCounter(main, context) {
         q ? [h("dt", {}, "Mois du QF"), h("dd", {}, formatMonth(q.annee, q.mois))] : null,
         q && q.annee_calcul !== null ? [h("dt", {}, "Calculé en"), h("dd", {}, formatMonth(q.annee_calcul, q.mois_calcul))] : null,
       ),
+      q ? tariffsBlock("counter-result-tariffs", () => qfTariffs(commune.id, q.valeur)) : "",
       // A block the token has no scope for is left out, not shown empty.
       ...(found.allocataires ? [h("h3", {}, "Allocataires"), people(found.allocataires, "counter-result-allocataires")] : []),
       ...(found.enfants ? [h("h3", {}, "Enfants"), people(found.enfants, "counter-result-enfants")] : []),

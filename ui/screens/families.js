@@ -5,13 +5,15 @@
 // refresh, a paper attestation typed by hand, and the merge of two families.
 // Opening a family is written to the access journal by the backend.
 
-import { familiesPending, familyChange, familyOpen, familyPaperCheck, familySearch, familySettle, lettersOpen } from "../api.js";
+import { familiesPending, familyAttestationOpen, familyAttestationSaveAs, familyChange, familyOpen, familyPaperCheck, familySearch, familySettle, familyTariffs, lettersOpen } from "../api.js";
 import { confirmAction } from "../dialogs.js";
 import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, once, scrollRegion, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
+import { fileButton } from "../files.js";
 import { exportPanel } from "./export.js";
 import { lettersPanel } from "./letters.js";
-import { formatDateTime, formatMonth, STATUT_LABELS } from "../format.js";
+import { formatDateTime, formatMonth, formatSize, STATUT_LABELS } from "../format.js";
+import { tariffsBlock } from "../tariffs.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
 /** @typedef {import("../bindings/FamilySummary").FamilySummary} FamilySummary */
@@ -351,6 +353,22 @@ export function renderFamilies(main, context) {
         }
       }),
     );
+    // The attestation of the QF the commune holds, with the bracket and tariff of each
+    // service: opened for printing, or saved where the agent chooses.
+    const attestation = h("button", { type: "button", class: "button secondary small", id: "family-attestation" }, "Attestation de QF");
+    const attestationSaveAs = h("button", { type: "button", class: "button secondary small", id: "family-attestation-save-as" }, "Enregistrer sous…");
+    fileButton(attestation, {
+      error: familyError,
+      status,
+      action: () => familyAttestationOpen(family.id),
+      done: () => "L'attestation de quotient familial est ouverte dans le lecteur de PDF : imprimez-la depuis celui-ci. L'impression est inscrite au journal.",
+    });
+    fileButton(attestationSaveAs, {
+      error: familyError,
+      status,
+      action: () => familyAttestationSaveAs(family.id),
+      done: (printed) => `L'attestation de quotient familial est enregistrée dans « ${printed.path} » (${formatSize(printed.bytes)}).`,
+    });
 
     /**
      * Sends a change, redraws the family and says what was done.
@@ -393,12 +411,17 @@ export function renderFamilies(main, context) {
           h("dt", {}, "Créée le"),
           h("dd", {}, `${formatDateTime(family.created_at)} par ${family.created_by}`),
           h("dt", {}, "Actualisation automatique"),
-          h("dd", {}, family.opt_out ? "arrêtée à la demande de la famille" : "oui")),
-        h("div", { class: "actions" }, letter),
+          h("dd", {}, family.identity_cleared_at
+            ? `impossible : identité de référence effacée le ${formatDateTime(family.identity_cleared_at)} (durée de conservation)`
+            : family.opt_out ? "arrêtée à la demande de la famille" : "oui")),
+        h("div", { class: "actions" }, letter,
+          h("span", { class: "button-group", role: "group", "aria-label": "Attestation de quotient familial", id: "family-attestation-actions" }, attestation, attestationSaveAs)),
         membersSection(family),
         historySection(family),
+        tariffsBlock("family-tariffs", () => familyTariffs(family.id), "Tarifs d'après le dernier quotient familial"),
         dossiersSection(family),
         optOutSection(family, apply),
+        enrolmentSection(family, apply),
         notesSection(family, apply),
         paperSection(family, apply),
         mergeSection(family, apply),
@@ -613,6 +636,45 @@ function optOutSection(family, apply) {
   return h("section", { "aria-labelledby": "family-optout-heading", class: "family-section" },
     heading,
     h("p", { id: "family-optout-state" }, "Le quotient familial de cette famille est actualisé automatiquement."),
+    form);
+}
+
+/**
+ * "Fin d'inscription": the day the family left the commune's services, from
+ * which the retention limits count (Paramètres › Conservation des données).
+ * @param {FamilyView} family
+ * @param {Apply} apply
+ */
+function enrolmentSection(family, apply) {
+  const heading = h("h3", { id: "family-enrolment-heading" }, "Fin d'inscription");
+  if (family.enrolment_end) {
+    const end = family.enrolment_end;
+    const clear = h("button", { type: "button", class: "button secondary", id: "family-enrolment-clear" }, "Annuler la fin d'inscription");
+    clear.addEventListener("click", () => apply(clear, { type: "enrolment_resume" }, "La fin d'inscription est annulée : la famille est de nouveau inscrite.", "family-enrolment-submit"));
+    return h("section", { "aria-labelledby": "family-enrolment-heading", class: "family-section" },
+      heading,
+      h("p", { id: "family-enrolment-state", class: "note" },
+        `L'inscription de la famille a pris fin le ${formatDay(end.ended_on)}`,
+        end.recorded_by ? ` (enregistré par ${end.recorded_by}${end.recorded_at ? ` le ${formatDateTime(end.recorded_at)}` : ""})` : "",
+        ". Son identité de référence puis son dossier seront supprimés aux durées de conservation ; elle n'est plus actualisée."),
+      h("div", { class: "actions" }, clear));
+  }
+  const date = h("input", { type: "date", id: "family-enrolment-date", max: new Date().toISOString().slice(0, 10), "aria-describedby": "family-enrolment-hint" });
+  const submit = h("button", { type: "submit", class: "button secondary", id: "family-enrolment-submit" }, "Enregistrer la fin d'inscription");
+  const form = h("form", { id: "family-enrolment-form", class: "form", novalidate: true },
+    h("p", { class: "hint", id: "family-enrolment-hint" }, "Quand la famille n'est plus inscrite à aucun service de la commune, notez le jour où l'inscription a pris fin : les durées de conservation comptent à partir de ce jour."),
+    h("div", { class: "field" }, h("label", { for: "family-enrolment-date" }, "Date de fin d'inscription"), date),
+    h("div", { class: "actions" }, submit));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply(form, {
+      type: "enrolment_end",
+      ended_on: date.value === "" ? null : date.value,
+    }, "La fin d'inscription est enregistrée.", "family-enrolment-clear");
+  });
+  return h("section", { "aria-labelledby": "family-enrolment-heading", class: "family-section" },
+    heading,
+    h("p", { id: "family-enrolment-state" }, "La famille est inscrite."),
     form);
 }
 

@@ -3,7 +3,7 @@
 // Hubee panel ("Dernier relevé…", "Relever maintenant", progress), and the
 // detail of a dossier with its files and the "Traité" / "Refusé" decisions.
 
-import { dossierDecide, dossierFileOpen, dossierOpen, inboxSearch, syncNow } from "../api.js";
+import { dossierDecide, dossierFileOpen, dossierOpen, inboxSearch, qfTariffs, syncNow } from "../api.js";
 import { confirmAction, openModal } from "../dialogs.js";
 import { alertRegion, announce, clearRegion, focusHeading, h, once, scrollRegion, statusRegion, uniqueId } from "../dom.js";
 import { report } from "../errors.js";
@@ -17,6 +17,7 @@ import {
   STATUTS,
 } from "../format.js";
 import { loadSyncStates, watchSync } from "../sync.js";
+import { tariffsBlock } from "../tariffs.js";
 
 /** @typedef {import("./shell.js").ShellContext} ShellContext */
 /** @typedef {import("../bindings/InboxRow").InboxRow} InboxRow */
@@ -117,7 +118,14 @@ export function renderInbox(main, context) {
         return;
       }
       clearRegion(error);
+      // The list is drawn again after every relevé: a keyboard user whose
+      // focus was on a dossier keeps it there instead of losing it to the page.
+      const focused = document.activeElement;
+      const focusedId = focused instanceof HTMLElement && results.contains(focused) ? focused.dataset.dossierId : undefined;
       results.replaceChildren(table(page.rows));
+      if (focusedId) {
+        /** @type {HTMLElement | null} */ (results.querySelector(`[data-dossier-id="${focusedId}"]`))?.focus();
+      }
       const shown = page.rows.length;
       const filtered = searchText.trim() !== "" || statutFilter !== "";
       let text = shown === 0
@@ -207,9 +215,11 @@ export function renderInbox(main, context) {
   function renderDetail(detail) {
     const d = detail.row;
     const back = h("button", { type: "button", class: "button secondary small", id: "dossier-back" }, "← Retour à la liste");
-    back.addEventListener("click", () => {
+    back.addEventListener("click", async () => {
       view.replaceChildren(list);
-      refresh();
+      // Focus goes back to the dossier's row once the list is drawn again
+      // (the row it had before is replaced by the redraw).
+      await refresh();
       const button = results.querySelector(`[data-dossier-id="${d.id}"]`);
       if (button instanceof HTMLElement) {
         button.focus();
@@ -239,6 +249,7 @@ export function renderInbox(main, context) {
         h("dt", {}, "Reçu le"),
         h("dd", {}, formatDateTime(d.recu_le)),
       ),
+      tariffsBlock("dossier-tariffs", () => qfTariffs(commune.id, qf?.valeur ?? null)),
     ];
     if (d.reason) {
       sections.push(h("p", { class: "warning", id: "dossier-reason" }, d.reason));
@@ -321,6 +332,9 @@ export function renderInbox(main, context) {
    * @param {HTMLElement} detailError
    */
   function files(detail, detailError) {
+    if (detail.files_eliminated_at) {
+      return h("p", { id: "dossier-files-eliminated" }, `Les fichiers de ce dossier ont été supprimés le ${formatDateTime(detail.files_eliminated_at)}, à la fin de leur durée de conservation.`);
+    }
     if (detail.files.length === 0) {
       return h("p", {}, "Aucun fichier n'a encore pu être téléchargé.");
     }

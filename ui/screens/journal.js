@@ -134,13 +134,13 @@ export function renderJournal(main, context) {
       const value = field.value.trim();
       if (value !== "" && !DAY.test(value)) {
         announce(error, `La date « ${value} » n'est pas comprise : écrivez-la AAAA-MM-JJ (par exemple 2026-01-31).`);
-        flagInvalid(field);
+        flagInvalid(field, error);
         return null;
       }
     }
     if (from.input.value && to.input.value && from.input.value > to.input.value) {
       announce(error, "La date de début est après la date de fin.");
-      flagInvalid(from.input);
+      flagInvalid(from.input, error);
       return null;
     }
     return {

@@ -74,7 +74,7 @@ export async function renderLock(app, demo) {
       }
       if (pin.input.value === "") {
         announce(error, "Saisissez votre code PIN.");
-        flagInvalid(pin.input);
+        flagInvalid(pin.input, error);
         return;
       }
       try {
@@ -87,7 +87,7 @@ export async function renderLock(app, demo) {
         pin.input.value = "";
         report(reason, error);
         if (pin.input.isConnected) {
-          flagInvalid(pin.input);
+          flagInvalid(pin.input, error);
         }
       }
     });

@@ -216,7 +216,7 @@ export function renderPoster(main, context) {
     clearInvalid(form);
     if (refreshes.checked && email.input.value.trim() === "") {
       announce(error, "Quand la commune actualise les QF, l'affiche doit donner l'adresse e-mail à laquelle les familles peuvent refuser : indiquez l'e-mail de la mairie.");
-      flagInvalid(email.input);
+      flagInvalid(email.input, error);
       return false;
     }
     return true;
@@ -314,7 +314,7 @@ export function renderPoster(main, context) {
     clearInvalid(form);
     if (file.size > LOGO_MAX_BYTES) {
       announce(error, `Le logo pèse ${formatSize(file.size)} : 2 Mo au plus. Enregistrez-le plus petit.`);
-      flagInvalid(logoFile);
+      flagInvalid(logoFile, error);
       logoFile.value = "";
       return;
     }
@@ -323,7 +323,7 @@ export function renderPoster(main, context) {
       await refreshPreview();
     } catch (reason) {
       report(reason, error);
-      flagInvalid(logoFile);
+      flagInvalid(logoFile, error);
     } finally {
       logoFile.value = "";
     }

@@ -12,6 +12,7 @@ import { renderFamilies } from "./families.js";
 import { renderInbox } from "./inbox.js";
 import { renderCounter } from "./counter.js";
 import { renderRefresh } from "./refresh.js";
+import { renderTariffs } from "./tariffs.js";
 import { watchSync } from "../sync.js";
 
 /** @typedef {import("../app.js").App} App */
@@ -52,7 +53,7 @@ function listenToTokenGuardian() {
   });
 }
 
-/** @typedef {"dossiers" | "recherche" | "familles" | "actualisation" | "affiche" | "journal" | "parametres"} ViewName */
+/** @typedef {"dossiers" | "recherche" | "familles" | "actualisation" | "tarifs" | "affiche" | "journal" | "parametres"} ViewName */
 
 /** @type {{ name: ViewName, label: string }[]} */
 const NAV_ITEMS = [
@@ -60,6 +61,7 @@ const NAV_ITEMS = [
   { name: "recherche", label: "Recherche QF" },
   { name: "familles", label: "Familles" },
   { name: "actualisation", label: "Actualisation" },
+  { name: "tarifs", label: "Tarifs" },
   { name: "affiche", label: "Affiche" },
   { name: "journal", label: "Journal" },
   { name: "parametres", label: "Paramètres" },
@@ -305,6 +307,8 @@ export function renderShell(status, app) {
         ? renderPoster(main, context)
       : name === "actualisation"
         ? renderRefresh(main, context)
+      : name === "tarifs"
+        ? renderTariffs(main, context)
         : renderFamilies(main, context);
     if (moveFocus) {
       focusHeading(heading);

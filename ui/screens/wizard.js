@@ -165,7 +165,7 @@ export function renderWizard(status, app) {
           const empty = firstEmpty([commune.inputs.name, commune.inputs.siret, commune.inputs.cog]);
           if (empty) {
             announce(error, `Le champ « ${labelOf(empty)} » est à remplir.`);
-            flagInvalid(empty);
+            flagInvalid(empty, error);
             return false;
           }
           // The backend's rules (SIRET key, COG format) are checked here, so the
@@ -203,12 +203,12 @@ export function renderWizard(status, app) {
           const empty = firstEmpty([name.input, pins.pin, pins.confirm]);
           if (empty) {
             announce(error, `Le champ « ${labelOf(empty)} » est à remplir.`);
-            flagInvalid(empty);
+            flagInvalid(empty, error);
             return false;
           }
           if (data.pin !== data.pinConfirm) {
             announce(error, "Les deux codes PIN saisis sont différents. Saisissez le même code dans les deux champs.");
-            flagInvalid(pins.confirm);
+            flagInvalid(pins.confirm, error);
             return false;
           }
           try {
@@ -253,12 +253,12 @@ export function renderWizard(status, app) {
           const empty = firstEmpty([phrase.input, confirm.input]);
           if (empty) {
             announce(error, `Le champ « ${labelOf(empty)} » est à remplir.`);
-            flagInvalid(empty);
+            flagInvalid(empty, error);
             return false;
           }
           if (data.passphrase !== data.passphraseConfirm) {
             announce(error, "Les deux phrases saisies sont différentes. Saisissez la même phrase dans les deux champs.");
-            flagInvalid(confirm.input);
+            flagInvalid(confirm.input, error);
             return false;
           }
           return true;

@@ -161,12 +161,12 @@ export function agentsSection(context) {
         const empty = firstEmpty([pins.pin, pins.confirm]);
         if (empty) {
           announce(dialogError, `Le champ « ${empty.labels[0].textContent} » est à remplir.`);
-          flagInvalid(empty);
+          flagInvalid(empty, dialogError);
           return;
         }
         if (pins.pin.value !== pins.confirm.value) {
           announce(dialogError, "Les deux codes PIN saisis sont différents. Saisissez le même code dans les deux champs.");
-          flagInvalid(pins.confirm);
+          flagInvalid(pins.confirm, dialogError);
           return;
         }
         try {
@@ -228,12 +228,12 @@ export function agentsSection(context) {
         const empty = firstEmpty([name.input, pins.pin, pins.confirm]);
         if (empty) {
           announce(formError, `Le champ « ${empty.labels[0].textContent} » est à remplir.`);
-          flagInvalid(empty);
+          flagInvalid(empty, formError);
           return;
         }
         if (pins.pin.value !== pins.confirm.value) {
           announce(formError, "Les deux codes PIN saisis sont différents. Saisissez le même code dans les deux champs.");
-          flagInvalid(pins.confirm);
+          flagInvalid(pins.confirm, formError);
           return;
         }
         try {

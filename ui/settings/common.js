@@ -63,7 +63,7 @@ export function numberSettingSection(context, { id, key, label, hint, max, empty
         const value = field.input.value.trim();
         if (value === "") {
           announce(error, emptyMessage);
-          flagInvalid(field.input);
+          flagInvalid(field.input, error);
           return;
         }
         try {
@@ -74,7 +74,7 @@ export function numberSettingSection(context, { id, key, label, hint, max, empty
           announce(status, `Enregistré. ${describe(saved[key])}`);
         } catch (reason) {
           report(reason, error);
-          flagInvalid(field.input);
+          flagInvalid(field.input, error);
         }
       });
     });

@@ -186,7 +186,7 @@ export function communesSection(context, communesChanged) {
         const empty = firstEmpty([fields.inputs.name, fields.inputs.siret, fields.inputs.cog]);
         if (empty) {
           announce(formError, `Le champ « ${empty.labels[0].textContent} » est à remplir.`);
-          flagInvalid(empty);
+          flagInvalid(empty, formError);
           return;
         }
         const values = fields.read();

@@ -64,7 +64,7 @@ export function secretsSection(context) {
       clearInvalid(vaultForm);
       if (passphrase.input.value === "") {
         announce(vaultMessage, "Saisissez la phrase de protection des secrets.");
-        flagInvalid(passphrase.input);
+        flagInvalid(passphrase.input, vaultMessage);
         return;
       }
       try {
@@ -73,7 +73,7 @@ export function secretsSection(context) {
         passphrase.input.value = "";
         report(reason, vaultMessage);
         if (passphrase.input.isConnected) {
-          flagInvalid(passphrase.input);
+          flagInvalid(passphrase.input, vaultMessage);
         }
         return;
       }
@@ -247,7 +247,7 @@ export function secretsSection(context) {
           value.input.value = "";
           if (secretValue === "") {
             announce(itemError, "Collez ou saisissez la valeur avant d'enregistrer.");
-            flagInvalid(value.input);
+            flagInvalid(value.input, itemError);
             return;
           }
           await send(secretValue);

@@ -7,7 +7,10 @@ import { agentsSection } from "./agents.js";
 import { backupsSection } from "./backups.js";
 import { communesSection } from "./communes.js";
 import { lockSection } from "./lock.js";
+import { networkSection } from "./network.js";
 import { particulierSection } from "./particulier.js";
+import { retentionSection } from "./retention.js";
+import { rgpdSection } from "./rgpd.js";
 import { secretsSection } from "./secrets.js";
 import { syncSection } from "./sync.js";
 
@@ -41,6 +44,9 @@ export function renderSettings(main, context) {
     { id: "settings-secrets", title: "Secrets : clés d'accès Hubee et API Particulier", build: () => secretsSection(context) },
     { id: "settings-sync", title: "Relevé des dossiers Hubee", build: () => syncSection(context) },
     { id: "settings-particulier", title: "Consultations API Particulier", build: () => particulierSection(context) },
+    { id: "settings-network", title: "Réseau et proxy", build: () => networkSection(context) },
+    { id: "settings-retention", title: "Conservation des données", build: () => retentionSection(context) },
+    { id: "settings-rgpd", title: "Protection des données (RGPD)", build: () => rgpdSection(context) },
     { id: "settings-backups", title: "Sauvegardes", build: () => backupsSection(context) },
     { id: "settings-lock", title: "Verrouillage", build: () => lockSection(context) },
   ];

@@ -30,7 +30,8 @@ fn member(role: Role, nom: &str, prenoms: &str) -> NewMember {
 }
 
 /// Two families: the Noëls (QF 1340 from the CAF, two children) and a family whose name holds
-/// a `;` and quotes, with "ressources non connues" from the MSA, who refused the refresh.
+/// a `;` and quotes, with "ressources non connues" from the MSA, who refused the refresh and
+/// whose enrolment ended on 2 November.
 fn filled() -> (tempfile::TempDir, Store, i64, i64, i64) {
     let (dir, store, commune) = crate::fixtures::store_with_commune();
     let mut random = StdRng::seed_from_u64(3);
@@ -90,6 +91,14 @@ fn filled() -> (tempfile::TempDir, Store, i64, i64, i64) {
                 date(2026, 11, 18),
                 now(),
             )?;
+            families::set_enrolment_end(
+                tx,
+                other,
+                Some(date(2026, 11, 2)),
+                "Paul",
+                date(2026, 11, 18),
+                now(),
+            )?;
             Ok((noel, other))
         })
         .unwrap();
@@ -112,6 +121,7 @@ fn excel_preset_is_a_french_spreadsheet() {
         commune_id: commune,
         preset: Preset::ExcelFr,
         columns: Column::ALL.to_vec(),
+        day: date(2026, 11, 19),
     };
     let bytes = written(&store, &request);
     assert!(bytes.starts_with(b"\xef\xbb\xbf"), "BOM first");
@@ -124,9 +134,11 @@ fn excel_preset_is_a_french_spreadsheet() {
     };
     let expected = format!(
         "N° famille;Code famille;Allocataires;Enfants;Nombre d'enfants;Quotient familial (€);\
-         Mois du QF;Organisme;Source du QF;QF enregistré le;Refus de l'actualisation\r\n\
-         {noel};{};NOËL Éloïse Marie;NOËL Gaël, NOËL Anaïs;2;1340;07/2026;CAF;Guichet;19/11/2026;non\r\n\
-         {other};{};\"DUPONT; \"\"LE GRAND\"\" Jean\";;0;;10/2026;MSA;Actualisation;19/11/2026;oui\r\n",
+         Mois du QF;Organisme;Source du QF;QF enregistré le;Refus de l'actualisation;\
+         Fin d'inscription\r\n\
+         {noel};{};NOËL Éloïse Marie;NOËL Gaël, NOËL Anaïs;2;1340;07/2026;CAF;Guichet;19/11/2026;non;\r\n\
+         {other};{};\"DUPONT; \"\"LE GRAND\"\" Jean\";;0;;10/2026;MSA;Actualisation;19/11/2026;oui;\
+         02/11/2026\r\n",
         code(noel),
         code(other)
     );
@@ -149,7 +161,9 @@ fn plain_preset_is_utf8_commas_iso_dates_and_lf() {
             Column::Qf,
             Column::QfMois,
             Column::DateEnregistrement,
+            Column::FinInscription,
         ],
+        day: date(2026, 11, 19),
     };
     let bytes = written(&store, &request);
     assert!(!bytes.starts_with(b"\xef\xbb\xbf"), "no BOM");
@@ -158,9 +172,10 @@ fn plain_preset_is_utf8_commas_iso_dates_and_lf() {
     assert_eq!(
         text,
         format!(
-            "N° famille,Allocataires,Quotient familial (€),Mois du QF,QF enregistré le\n\
-             {noel},NOËL Éloïse Marie,1340,2026-07,2026-11-19\n\
-             {other},\"DUPONT; \"\"LE GRAND\"\" Jean\",,2026-10,2026-11-19\n"
+            "N° famille,Allocataires,Quotient familial (€),Mois du QF,QF enregistré le,\
+             Fin d'inscription\n\
+             {noel},NOËL Éloïse Marie,1340,2026-07,2026-11-19,\n\
+             {other},\"DUPONT; \"\"LE GRAND\"\" Jean\",,2026-10,2026-11-19,2026-11-02\n"
         )
     );
 }
@@ -190,6 +205,7 @@ fn columns_are_picked_in_order_and_unknown_ones_refused_in_french() {
             commune_id: commune,
             preset: Preset::ExcelFr,
             columns,
+            day: date(2026, 11, 19),
         },
     );
     let text = String::from_utf8(bytes).unwrap();
@@ -197,12 +213,12 @@ fn columns_are_picked_in_order_and_unknown_ones_refused_in_french() {
     assert_eq!(lines[0], "Quotient familial (€);N° famille;Organisme");
     assert_eq!(lines[1], format!("1340;{noel};CAF"));
 
-    let error = Column::parse_list("famille,tarif").unwrap_err();
+    let error = Column::parse_list("famille,prix").unwrap_err();
     assert_eq!(error.code, Code::Validation);
     assert!(
         error
             .message
-            .starts_with("Colonne inconnue : « tarif ». Colonnes possibles : famille,"),
+            .starts_with("Colonne inconnue : « prix ». Colonnes possibles : famille,"),
         "{}",
         error.message
     );
@@ -255,6 +271,7 @@ fn a_cell_a_spreadsheet_would_run_stays_text() {
                     commune_id: commune,
                     preset: Preset::Csv,
                     columns: vec![Column::Allocataires],
+                    day: date(2026, 11, 19),
                 },
                 &mut out,
                 &paris(),
@@ -275,6 +292,7 @@ fn export_file_journals_the_count_and_the_preset_never_a_name() {
         commune_id: commune,
         preset: Preset::ExcelFr,
         columns: Column::ALL.to_vec(),
+        day: date(2026, 11, 19),
     };
     let exported = export_file(&store, &request, &path, "Paul", &paris(), now()).unwrap();
     assert_eq!(exported.rows, 2);
@@ -324,4 +342,66 @@ fn export_file_journals_the_count_and_the_preset_never_a_name() {
 
     let named = export_path(dir.path(), now(), &paris());
     assert!(named.ends_with("familles-2026-11-19-0030.csv"), "{named:?}");
+}
+
+/// A real grid of `testdata`, renamed and valid from `from`.
+fn real_grid(file: &str, service: &str, from: jiff::civil::Date) -> Grid {
+    let path = format!(
+        "{}/src-tauri/tariffs/testdata/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut grid: Grid = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    grid.service = service.into();
+    grid.valid_from = from;
+    grid.valid_to = None;
+    grid
+}
+
+#[test]
+fn tariff_columns_give_each_service_its_bracket_and_price_in_the_preset() {
+    let (_dir, store, commune, noel, other) = filled();
+    store
+        .write(|tx| {
+            let cantine = real_grid("champcevinel.json", "cantine", date(2026, 9, 1));
+            tariffs::store::save(tx, commune, &cantine, "Paul", now())?;
+            let soir = real_grid("fay_aux_loges.json", "accueil du soir", date(2026, 9, 1));
+            tariffs::store::save(tx, commune, &soir, "Paul", now())?;
+            // A grid over before the export's day prices nobody.
+            let mut old = real_grid("mouais.json", "garderie", date(2025, 9, 1));
+            old.valid_to = Some(date(2026, 8, 31));
+            tariffs::store::save(tx, commune, &old, "Paul", now())
+        })
+        .unwrap();
+    let columns = Column::parse_list("famille,qf,tranche,tarif").unwrap();
+    let excel = written(
+        &store,
+        &Request {
+            commune_id: commune,
+            preset: Preset::ExcelFr,
+            columns: columns.clone(),
+            day: date(2026, 11, 19),
+        },
+    );
+    assert_eq!(
+        String::from_utf8(excel[3..].to_vec()).unwrap(),
+        format!(
+            "N° famille;Quotient familial (€);Tranche accueil du soir;Tranche cantine;\
+             Tarif accueil du soir (€ par repas);Tarif cantine (€ par repas)\r\n\
+             {noel};1340;Taux d'effort (tarif plafond);Tranche 3;4,50;3,40\r\n\
+             {other};;Tarif par défaut (QF non connu);Tarif par défaut (QF non connu);4,50;3,50\r\n"
+        )
+    );
+    let plain = written(
+        &store,
+        &Request {
+            commune_id: commune,
+            preset: Preset::Csv,
+            columns: vec![Column::Tarif],
+            day: date(2026, 11, 19),
+        },
+    );
+    assert_eq!(
+        String::from_utf8(plain).unwrap(),
+        "Tarif accueil du soir (€ par repas),Tarif cantine (€ par repas)\n4.50,3.40\n4.50,3.50\n"
+    );
 }

@@ -1,0 +1,164 @@
+//! How fast the window opens and how much memory it holds once idle (issue 9: aim < 1.5 s from
+//! the launch to the first painted screen, < 200 MB resident).
+//!
+//! `xvfb-run -a cargo bench --bench window` (it needs a display). A measurement, not a test: it
+//! starts the optimised binary several times, each on a fresh data directory as on a new PC,
+//! and times the launch until the page reports its first painted screen (the "first paint"
+//! line of the app's log, written when the page has drawn two animation frames of its first
+//! screen). After the last start it lets the window idle, then sums the resident memory of the
+//! app and of every process it started (WebKit's web and network processes hold most of it).
+//! It prints the figures against the aims and fails only when the window never paints.
+
+use std::path::Path;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+const STARTS: usize = 5;
+const PAINT_AIM: Duration = Duration::from_millis(1500);
+const MEMORY_AIM_MB: f64 = 200.0;
+const PATIENCE: Duration = Duration::from_secs(30);
+const IDLE: Duration = Duration::from_secs(5);
+
+/// The milliseconds the app logged for its first paint, once its log has the line.
+fn logged_first_paint(data_dir: &Path) -> Option<u64> {
+    let logs = std::fs::read_dir(data_dir.join("logs")).ok()?;
+    for entry in logs.flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        if let Some(line) = text.lines().find(|l| l.contains("first paint")) {
+            let value = line.split("milliseconds=").nth(1)?;
+            return value.split_whitespace().next()?.parse().ok();
+        }
+    }
+    None
+}
+
+/// Starts the window on a fresh data directory.
+fn launch(data_dir: &Path) -> std::io::Result<Child> {
+    Command::new(env!("CARGO_BIN_EXE_guichet-qf"))
+        .env("GUICHET_QF_DATA_DIR", data_dir)
+        .env("GUICHET_QF_KEYSTORE", "none")
+        .env("GUICHET_QF_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+}
+
+/// The resident memory of `pid` and all its descendants, in MB (Linux: `/proc`).
+#[cfg(target_os = "linux")]
+fn tree_resident_mb(pid: u32) -> Option<f64> {
+    let mut parents = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        // The parent is the 4th field of `stat`, after the command name in parentheses.
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+        if let Some(parent) = after_name
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok())
+        {
+            parents.push((child, parent));
+        }
+    }
+    let mut tree = vec![pid];
+    let mut index = 0;
+    while index < tree.len() {
+        let parent = tree[index];
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
+        index += 1;
+    }
+    let kilobytes: u64 = tree
+        .iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/status")).ok())
+        .filter_map(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .sum();
+    Some(kilobytes as f64 / 1024.0)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn tree_resident_mb(_pid: u32) -> Option<f64> {
+    None
+}
+
+fn main() -> ExitCode {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!("No display: run `xvfb-run -a cargo bench --bench window`.");
+        return ExitCode::FAILURE;
+    }
+    println!("Window: {STARTS} starts on a fresh data directory each");
+    let mut launches = Vec::new();
+    let mut memory = None;
+    for start in 1..=STARTS {
+        let Ok(dir) = tempfile::tempdir() else {
+            eprintln!("No temporary directory.");
+            return ExitCode::FAILURE;
+        };
+        let begun = Instant::now();
+        let mut child = match launch(dir.path()) {
+            Ok(child) => child,
+            Err(error) => {
+                eprintln!("The app did not start: {error}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let painted = loop {
+            if let Some(logged) = logged_first_paint(dir.path()) {
+                break Some((begun.elapsed(), logged));
+            }
+            if begun.elapsed() > PATIENCE || matches!(child.try_wait(), Ok(Some(_))) {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        let Some((seen, logged)) = painted else {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("Start {start}: the window never painted within {PATIENCE:?}.");
+            return ExitCode::FAILURE;
+        };
+        println!(
+            "  start {start}: first paint seen after {} ms (the app logged {logged} ms)",
+            seen.as_millis()
+        );
+        launches.push(seen);
+        if start == STARTS {
+            std::thread::sleep(IDLE);
+            memory = tree_resident_mb(child.id());
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    launches.sort();
+    let median = launches[launches.len() / 2];
+    println!(
+        "Launch to first paint: median {} ms, best {} ms, worst {} ms (aim < {} ms): {}",
+        median.as_millis(),
+        launches[0].as_millis(),
+        launches[launches.len() - 1].as_millis(),
+        PAINT_AIM.as_millis(),
+        if median < PAINT_AIM { "met" } else { "missed" }
+    );
+    match memory {
+        Some(mb) => println!(
+            "Resident memory after {} s idle, app and WebKit processes: {mb:.0} MB (aim < {MEMORY_AIM_MB:.0} MB): {}",
+            IDLE.as_secs(),
+            if mb < MEMORY_AIM_MB { "met" } else { "missed" }
+        ),
+        None => println!("Resident memory: not measured on this system."),
+    }
+    ExitCode::SUCCESS
+}
