@@ -10,10 +10,12 @@ as_root() {
 
 # System libraries: WebKitGTK for the window; Xvfb and WebKitWebDriver for the end-to-end tests;
 # poppler-utils (pdftoppm, pdftotext) and zbar-tools (zbarimg) to read the poster in tests/poster.rs;
-# chromium (Debian's, never a downloaded one) and python3 for the accessibility check of tests/ui-a11y/.
+# chromium (Debian's, never a downloaded one) and python3 for the accessibility check of tests/ui-a11y/;
+# xclip to read back what « À propos » copies (tests/e2e.rs); dbus and gnome-keyring for the vault
+# on a real Secret Service (tests/os_keystore.rs).
 packages=(libwebkit2gtk-4.1-dev build-essential pkg-config curl file fonts-dejavu-core)
 if [ "$purpose" = test ]; then
-  packages+=(xvfb xauth webkit2gtk-driver git poppler-utils zbar-tools chromium python3)
+  packages+=(xvfb xauth webkit2gtk-driver git poppler-utils zbar-tools chromium python3 xclip dbus gnome-keyring)
 fi
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -249,6 +249,10 @@ enum Command {
         #[arg(long, value_name = "PÉRIODE")]
         actualisation: Option<String>,
     },
+    /// Version, dossier des données et des journaux, réseau et communes : les informations pour
+    /// le support, sans donnée personnelle ni secret (les mêmes que « À propos » dans la fenêtre)
+    #[command(name = "a-propos", alias = "version")]
+    APropos,
     /// Lancer les simulateurs de Hubee et d'API Particulier (données fictives), jusqu'à Ctrl+C
     Simulateur {
         /// Port du simulateur Hubee (par défaut, un port libre)
@@ -350,7 +354,7 @@ enum NetworkAction {
         /// Effacer le mot de passe du proxy enregistré (une sauvegarde est faite avant)
         #[arg(long)]
         oublier_mot_de_passe: bool,
-        /// Adresse du fichier PAC (enregistrée, non interprétée)
+        /// Adresse du fichier PAC (téléchargé à l'enregistrement, puis suivi)
         #[arg(long, value_name = "URL")]
         pac: Option<String>,
     },
@@ -816,6 +820,10 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             email,
             actualisation,
         } => kit_texts(launch, &cible, services, email, actualisation, now),
+        Command::APropos => {
+            about(launch);
+            Ok(())
+        }
         Command::Simulateur {
             hubee_port,
             particulier_port,
@@ -823,6 +831,30 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
             json,
         } => simulators(hubee_port, particulier_port, dossiers, json),
     }
+}
+
+/// `a-propos`: the support text of « À propos ». A missing database is not created, and one
+/// that cannot be opened is said on standard error after the text.
+fn about(launch: &Launch) {
+    let path = launch.database_path();
+    let store = if path.exists() {
+        store::open(&path)
+            .inspect_err(|error| eprintln!("{error}"))
+            .ok()
+    } else {
+        None
+    };
+    let about = crate::support::about(
+        &crate::support::Installation {
+            data_dir: &launch.data_dir,
+            home_dir: launch.home_dir.as_deref(),
+            webview: None,
+            keystore_available: launch.keystore().available(),
+            demo: false,
+        },
+        store.as_ref(),
+    );
+    print!("{}", about.support_text);
 }
 
 fn commune(action: CommuneAction, launch: &Launch, now: Timestamp) -> Result<()> {
@@ -1730,10 +1762,19 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
                 }
                 println!("Mot de passe : {password}");
             }
-            ProxyMode::Pac => println!(
-                "Proxy : fichier PAC {} (non interprété : les réglages du système sont utilisés)",
-                s.pac_url
-            ),
+            ProxyMode::Pac => match view.pac_fetched_at {
+                Some(at) => println!(
+                    "Proxy : fichier PAC {}, téléchargé le {}",
+                    s.pac_url,
+                    at.to_zoned(launch.time_zone.clone())
+                        .strftime("%d/%m/%Y à %H:%M")
+                ),
+                None => println!(
+                    "Proxy : fichier PAC {}, pas encore téléchargé (réglages du système en \
+                     attendant)",
+                    s.pac_url
+                ),
+            },
         }
     };
     match action {
@@ -1775,7 +1816,7 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
             } else {
                 (None, None)
             };
-            let view = network::save(
+            let view = runtime()?.block_on(network::save_fetching_pac(
                 &store,
                 key.as_ref(),
                 NetworkChange {
@@ -1784,7 +1825,8 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
                     forget_proxy_password: oublier_mot_de_passe,
                 },
                 now,
-            )?;
+                network::pac::FETCH_TIMEOUT,
+            ))?;
             println!("Réglages du réseau enregistrés.");
             print(&view);
             Ok(())
@@ -1807,6 +1849,7 @@ fn network_check(launch: &Launch, siret: Option<&str>, now: Timestamp) -> Result
         &commune,
         &urls,
         crate::network::check::DEFAULT_TIMEOUT,
+        now,
     ))?;
     print!("{}", report.text());
     if report.ok() {

@@ -48,6 +48,8 @@ pub struct Launch {
     /// Where the window writes exports: the user's Documents folder, else the home folder, else
     /// the data directory.
     pub documents_dir: PathBuf,
+    /// The user's home folder, written as `~` in the support information (see `support`).
+    pub home_dir: Option<PathBuf>,
 }
 
 /// A new fictitious dossier every minute in the demonstration, unless the launch says otherwise.
@@ -126,9 +128,12 @@ impl Launch {
         )?
         .unwrap_or(DEFAULT_DEMO_TOKEN_DAYS);
         let time_zone = jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC);
-        let documents_dir = directories::UserDirs::new()
+        let user_dirs = directories::UserDirs::new();
+        let documents_dir = user_dirs
+            .as_ref()
             .map(|dirs| dirs.document_dir().unwrap_or(dirs.home_dir()).to_path_buf())
             .unwrap_or_else(|| data_dir.clone());
+        let home_dir = user_dirs.map(|dirs| dirs.home_dir().to_path_buf());
         Ok(Launch {
             data_dir,
             use_os_keystore,
@@ -140,6 +145,7 @@ impl Launch {
             demo_token_lifetime: jiff::SignedDuration::from_hours(demo_token_days as i64 * 24),
             time_zone,
             documents_dir,
+            home_dir,
         })
     }
 

@@ -33,6 +33,7 @@ pub mod settings;
 pub mod setup;
 pub mod simulators;
 pub mod store;
+pub mod support;
 pub mod sync;
 pub mod tariffs;
 pub mod text;

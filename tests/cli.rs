@@ -433,3 +433,53 @@ fn a_malformed_service_url_is_refused_in_french() {
     );
     assert_ok(&output);
 }
+
+#[test]
+fn a_propos_prints_the_support_text_without_creating_or_revealing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("donnees");
+
+    // Before anything exists, it says so and creates no database.
+    let output = run(&data, &["a-propos"]);
+    assert_ok(&output);
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!("Guichet QF {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(
+        text.contains("Base de données : absente, non ouverte"),
+        "{text}"
+    );
+    assert!(!data.join("guichet-qf.sqlite3").exists());
+
+    add_majastres(&data);
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhcHJvcG9zIn0.c2lnbmF0dXJl";
+    assert_ok(&run_with(
+        &data,
+        &[
+            "secret",
+            "set",
+            "particulier-token",
+            "--commune",
+            "21040107100019",
+        ],
+        &format!("{token}\n"),
+        Some(PASSPHRASE),
+    ));
+    let output = run(&data, &["version"]);
+    assert_ok(&output);
+    let text = stdout(&output);
+    assert!(
+        text.contains(
+            "- Majastres (SIRET 21040107100019), production ; identifiants Hubee : non ; jeton \
+             API Particulier : oui"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("clé tirée d'une phrase de passe"), "{text}");
+    assert!(
+        !text.contains(token) && !text.contains(PASSPHRASE),
+        "{text}"
+    );
+}

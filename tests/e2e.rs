@@ -1846,15 +1846,25 @@ async fn a_tariff_grid_typed_in_tarifs_prices_a_family_and_goes_into_the_billing
     })
     .await;
     click(&client, "#families-results [data-family-id]").await;
-    let latest = wait_text(
-        &client,
-        "#family-history tbody tr:first-child .qf-cell",
-        "the latest QF",
-        |t| !t.trim().is_empty(),
-    )
+    // A dossier sent without a QF (the CAF answered "ERREUR") leaves a family without history.
+    let history = wait_text(&client, "#family-history", "the QF history", |t| {
+        !t.trim().is_empty()
+    })
     .await;
-    let digits: String = latest.chars().filter(char::is_ascii_digit).collect();
-    let (bracket, price) = champcevinel(digits.parse().ok());
+    let latest = if history.contains("Aucun quotient familial enregistré") {
+        None
+    } else {
+        let cell = wait_text(
+            &client,
+            "#family-history tbody tr:first-child .qf-cell",
+            "the latest QF",
+            |t| !t.trim().is_empty(),
+        )
+        .await;
+        let digits: String = cell.chars().filter(char::is_ascii_digit).collect();
+        digits.parse().ok()
+    };
+    let (bracket, price) = champcevinel(latest);
     let shown = wait_text(&client, "#family-tariffs", "the family's tariff", |t| {
         t.contains("cantine")
     })
@@ -2002,9 +2012,12 @@ async fn screenshots_of_every_screen_for_the_guide() {
     capture(&client, &dir, "12-journal").await;
     click(&client, "#nav-parametres").await;
     capture(&client, &dir, "13-parametres").await;
+    click(&client, "#nav-a-propos").await;
+    element(&client, "#about-support-text").await;
+    capture(&client, &dir, "14-a-propos").await;
     click(&client, "#lock-button").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    capture(&client, &dir, "14-verrouillage").await;
+    capture(&client, &dir, "15-verrouillage").await;
 
     client.close().await.expect("closing the WebDriver session");
 }
@@ -2262,6 +2275,91 @@ async fn with_the_keyboard_alone_an_agent_starts_the_demonstration_reaches_every
     .await;
     assert!(card.contains("CAF"), "{card:?}");
     assert_focus(&client, "#counter-result-heading").await;
+
+    client.close().await.expect("closing the WebDriver session");
+}
+
+/// What X's clipboard holds, read with xclip (installed by `scripts/bootstrap.sh test`).
+fn clipboard_text() -> String {
+    let output = Command::new("xclip")
+        .args(["-selection", "clipboard", "-o"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("xclip, from scripts/bootstrap.sh test");
+    assert!(output.status.success(), "xclip: {output:?}");
+    String::from_utf8(output.stdout).expect("UTF-8 on the clipboard")
+}
+
+#[tokio::test]
+async fn a_propos_shows_the_version_and_where_the_files_are_and_copies_the_support_text() {
+    let Some((driver, client)) = start_app("about").await else {
+        return;
+    };
+    wizard_step(&client, "welcome").await;
+    click(&client, "#wizard-demo").await;
+    wait_text(&client, "#demo-banner", "the demonstration", |t| {
+        t.contains("Mode démonstration")
+    })
+    .await;
+
+    click(&client, "#nav-a-propos").await;
+    let version = wait_text(&client, "#about-version", "the version", |t| !t.is_empty()).await;
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    let data_dir = element(&client, "#about-data-dir")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(Path::new(&data_dir), driver.data_dir());
+    // The page logged its first paint, so today's log file exists where the view says.
+    let log_file = element(&client, "#about-log-file")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        Path::new(&log_file).starts_with(driver.data_dir().join("logs")),
+        "{log_file}"
+    );
+    assert!(
+        read_log(Path::new(&log_file)).contains("first paint"),
+        "{log_file}"
+    );
+
+    let text = client
+        .execute(
+            "return document.getElementById('about-support-text').value",
+            vec![],
+        )
+        .await
+        .expect("the support text")
+        .as_str()
+        .expect("a string")
+        .to_string();
+    assert!(
+        text.starts_with(&format!("Guichet QF {}\n", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(text.contains("Mode démonstration : oui"), "{text}");
+    assert!(text.contains("Moteur d'affichage : WebKitGTK "), "{text}");
+    assert!(
+        text.contains(
+            "- Commune de démonstration (SIRET 21999999900010), simulateur ; identifiants \
+             Hubee : oui ; jeton API Particulier : oui"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("Agent de démonstration"), "{text}");
+
+    click(&client, "#about-copy").await;
+    wait_text(
+        &client,
+        "#about-copy-status",
+        "the copy confirmation",
+        |t| t.contains("Informations copiées"),
+    )
+    .await;
+    assert_eq!(clipboard_text(), text);
 
     client.close().await.expect("closing the WebDriver session");
 }

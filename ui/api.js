@@ -5,6 +5,7 @@
 /** @typedef {import("./bindings/IpcError").IpcError} IpcErrorData */
 /** @typedef {IpcErrorData["code"]} Code */
 /** @typedef {import("./bindings/AppStatus").AppStatus} AppStatus */
+/** @typedef {import("./bindings/About").About} About */
 /** @typedef {import("./bindings/Agent").Agent} Agent */
 /** @typedef {import("./bindings/NewAgent").NewAgent} NewAgent */
 /** @typedef {import("./bindings/Commune").Commune} Commune */
@@ -133,6 +134,13 @@ async function call(command, args) {
 
 /** @returns {Promise<AppStatus>} */
 export const appStatus = () => call("app_status");
+
+/**
+ * « À propos »: version, data and log locations, and the text for support
+ * (never personal data or secrets). Answers without a session.
+ * @returns {Promise<About>}
+ */
+export const about = () => call("about");
 
 /**
  * Tells the backend the first screen is drawn (the start-up time goes to its log).

@@ -37,6 +37,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
     tauri::generate_handler![
         window_painted,
         app_status,
+        about,
         first_run_complete,
         commune_check,
         agent_check,
@@ -133,6 +134,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
 #[tauri::command]
 async fn app_status(shell: State<'_, Shell>) -> Reply<AppStatus> {
     shell.status(Timestamp::now()).map_err(ipc)
+}
+
+/// « À propos »: for anyone who sees the window, locked or not, even on the recovery screen,
+/// because it holds nothing private (see `support`).
+#[tauri::command]
+async fn about(shell: State<'_, Shell>) -> Reply<crate::support::About> {
+    Ok(shell.about())
 }
 
 /// The page drew its first screen: the time since the process started goes to the log, once.
@@ -435,12 +443,20 @@ async fn network_get(shell: State<'_, Shell>) -> Reply<NetworkView> {
 #[tauri::command]
 async fn network_save(shell: State<'_, Shell>, change: NetworkChange) -> Reply<NetworkView> {
     let now = Timestamp::now();
-    let run = || {
+    let run = async {
         shell.administrator(now)?;
         let key = shell.key().ok();
-        network::save(&*shell.store()?, key.as_ref(), change, now)
+        let store = shell.store()?;
+        network::save_fetching_pac(
+            &store,
+            key.as_ref(),
+            change,
+            now,
+            network::pac::FETCH_TIMEOUT,
+        )
+        .await
     };
-    run().map_err(ipc)
+    run.await.map_err(ipc)
 }
 
 /// "Tester la connexion" for `commune_id`, through the saved network.
@@ -458,6 +474,7 @@ async fn network_check(shell: State<'_, Shell>, commune_id: i64) -> Reply<Connec
             &commune,
             &urls,
             network_check::DEFAULT_TIMEOUT,
+            Timestamp::now(),
         )
         .await
     };

@@ -334,6 +334,36 @@ impl Shell {
         })
     }
 
+    /// What « À propos » shows: the launch's paths, the web view's version and, when it is
+    /// open, what the database says (the demonstration's while it runs).
+    fn about(&self) -> crate::support::About {
+        let demo = self
+            .demo
+            .try_lock()
+            .map(|running| running.is_some())
+            .unwrap_or(false);
+        let engine = if cfg!(windows) {
+            "WebView2"
+        } else if cfg!(target_os = "macos") {
+            "WKWebView"
+        } else {
+            "WebKitGTK"
+        };
+        let store = self.store().ok();
+        crate::support::about(
+            &crate::support::Installation {
+                data_dir: &self.launch.data_dir,
+                home_dir: self.launch.home_dir.as_deref(),
+                webview: tauri::webview_version()
+                    .ok()
+                    .map(|version| format!("{engine} {version}")),
+                keystore_available: self.keystore_available,
+                demo,
+            },
+            store.as_deref(),
+        )
+    }
+
     fn status(&self, now: Timestamp) -> Result<AppStatus> {
         let data_dir = self.launch.data_dir.display().to_string();
         // `try_lock` is enough: while a start or stop holds the lock, the previous answer stands.
@@ -515,14 +545,22 @@ pub fn run() -> i32 {
                 }
             });
             let handle = app.handle().clone();
-            // A window left open for days still gets its daily backup.
+            // A window left open for days still gets its daily backup, and the PAC file is
+            // downloaded again once a day (at start too), so that a changed proxy is followed;
+            // a failure keeps the last copy and is tried again the next hour.
             tauri::async_runtime::spawn(async move {
                 loop {
-                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                     let shell = handle.state::<Shell>();
                     if let Ok(store) = shell.store() {
-                        crate::setup::daily_backup(&store, Timestamp::now());
+                        let now = Timestamp::now();
+                        crate::setup::daily_backup(&store, now);
+                        if let Err(error) =
+                            crate::network::pac::refresh_if_stale(&store, now).await
+                        {
+                            tracing::warn!(error = %error.detail(), "PAC file not downloaded again");
+                        }
                     }
+                    tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
                 }
             });
             Ok(())

@@ -16,6 +16,8 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::Network;
+use jiff::Timestamp;
+
 use crate::communes::Commune;
 use crate::endpoints::ServiceUrls;
 use crate::error::{Code, Error, Result};
@@ -128,13 +130,17 @@ pub struct Target<'a> {
 /// The test for `commune` as the window and the CLI run it: the installation's network, the
 /// commune's Hubee credentials from the vault when they are configured, its environment's URLs.
 /// `key` is `None` while the vault is locked, which is only an error when a secret is needed.
+/// In the PAC mode the file is downloaded again first, and kept when it is good; when it is
+/// not, the report says why and the kept copy, if any, is tested.
 pub async fn check_commune(
     store: &Store,
     key: Option<&DataKey>,
     commune: &Commune,
     urls: &ServiceUrls,
     timeout: Duration,
+    now: Timestamp,
 ) -> Result<ConnectionReport> {
+    let pac_problem = super::pac::refresh(store, now).await.err();
     let network = super::load(store, key)?;
     let hubee = if crate::sync::connect::has_credentials(store, commune)? {
         let key = key.ok_or_else(|| {
@@ -161,7 +167,25 @@ pub async fn check_commune(
         urls,
         hubee,
     };
-    Ok(check_connection(&network, target, timeout).await)
+    let mut report = check_connection(&network, target, timeout).await;
+    if let Some(problem) = pac_problem {
+        report.lines.insert(
+            0,
+            CheckLine {
+                service: "Fichier PAC".into(),
+                address: network.pac_url().unwrap_or_default().to_string(),
+                ok: false,
+                failure: Some(FailureKind::Other),
+                explanation: problem.message,
+                advice: if network.pac().is_some() {
+                    "La dernière copie téléchargée du fichier est utilisée en attendant.".into()
+                } else {
+                    "Sans fichier PAC, les réglages du système sont utilisés.".into()
+                },
+            },
+        );
+    }
+    Ok(report)
 }
 
 /// Runs every check through `network` and reports each one. Never fails as a whole: a client
@@ -174,8 +198,8 @@ pub async fn check_connection(
     let mut lines = Vec::new();
     match network.client(timeout) {
         Ok(client) => {
-            if let Some(pac) = network.pac_url() {
-                lines.push(check_pac(&client, pac).await);
+            if let Some(pac) = network.pac() {
+                lines.push(check_pac(pac, target.urls));
             }
             // Both at once: a silent firewall costs one timeout, not two.
             let (hubee, particulier) = futures_util::join!(
@@ -350,82 +374,36 @@ async fn check_particulier(
     }
 }
 
-/// Downloads the PAC file and names the proxies it mentions, without evaluating it.
-async fn check_pac(client: &reqwest::Client, pac_url: &str) -> CheckLine {
-    let line = |ok, failure, explanation: String, advice: String| CheckLine {
+/// What the PAC file in use says for each service of the commune.
+fn check_pac(pac: &super::pac::PacRoute, urls: &ServiceUrls) -> CheckLine {
+    let routes = pac.describe_routes(&[
+        ("Hubee", urls.hubee_auth_url.as_str()),
+        ("API Particulier", urls.particulier_url.as_str()),
+    ]);
+    let (ok, failure, explanation, advice) = match routes {
+        Ok(routes) => (
+            true,
+            None,
+            format!("D'après le fichier PAC : {routes}."),
+            String::new(),
+        ),
+        Err(problem) => (
+            false,
+            Some(FailureKind::Other),
+            format!("Le fichier PAC ne peut pas être utilisé : {problem}."),
+            "Montrez ce message au service informatique, ou choisissez « Proxy manuel » avec le \
+             proxy qu'il vous indique."
+                .to_string(),
+        ),
+    };
+    CheckLine {
         service: "Fichier PAC".into(),
-        address: pac_url.to_string(),
+        address: pac.url().to_string(),
         ok,
         failure,
         explanation,
         advice,
-    };
-    // The PAC file is on the local network: it is fetched directly, as browsers do.
-    let direct = Network::direct()
-        .client(Duration::from_secs(5))
-        .unwrap_or_else(|_| client.clone());
-    let text = match exchange(direct.get(pac_url)).await {
-        Ok((200, body)) => String::from_utf8_lossy(&body).into_owned(),
-        Ok((status, _)) => {
-            return line(
-                false,
-                Some(FailureKind::HttpStatus),
-                format!("Le fichier PAC n'a pas pu être lu : le serveur a répondu {status}."),
-                "Vérifiez son adresse auprès du service informatique.".into(),
-            )
-        }
-        Err(error) => {
-            return line(
-                false,
-                Some(FailureKind::Other),
-                format!(
-                    "Le fichier PAC n'a pas pu être téléchargé ({}).",
-                    short_cause(&error)
-                ),
-                "Vérifiez son adresse auprès du service informatique.".into(),
-            )
-        }
-    };
-    let proxies = pac_proxies(&text);
-    let advice = if proxies.is_empty() {
-        "Guichet QF n'interprète pas les fichiers PAC. Celui-ci ne nomme aucun proxy : \
-         choisissez « Aucun proxy » ou demandez au service informatique quel proxy utiliser."
-            .to_string()
-    } else {
-        format!(
-            "Guichet QF n'interprète pas les fichiers PAC et utilise les réglages du système. \
-             Ce fichier nomme : {}. Choisissez « Proxy manuel » avec le proxy que le service \
-             informatique vous indique pour les sites de l'État.",
-            proxies.join(", ")
-        )
-    };
-    line(
-        true,
-        None,
-        "Le fichier PAC a été téléchargé.".into(),
-        advice,
-    )
-}
-
-/// The distinct `PROXY host:port` entries of a PAC file's text, in order of appearance.
-pub fn pac_proxies(text: &str) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    let words: Vec<&str> = text
-        .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ';' | '+' | '(' | ')'))
-        .filter(|word| !word.is_empty())
-        .collect();
-    for pair in words.windows(2) {
-        if matches!(pair[0], "PROXY" | "HTTP" | "HTTPS") {
-            let candidate = pair[1];
-            let valid = candidate.split_once(':').is_some_and(|(host, port)| {
-                super::plain_host(host) && port.parse::<u16>().is_ok_and(|p| p > 0)
-            });
-            if valid && !found.iter().any(|known| known == candidate) {
-                found.push(candidate.to_string());
-            }
-        }
     }
-    found
 }
 
 /// Sends a request and reads the whole answer.

@@ -18,16 +18,15 @@
 //!   feature); `aucun` goes direct; `manuel` names a host and port, with an optional account whose
 //!   password is sealed in the vault ([`crate::vault::InstallationSecret::ProxyPassword`]) and
 //!   never sent to the web view.
-//! - **PAC files are not interpreted.** Evaluating one needs a JavaScript engine and no
-//!   maintained pure-Rust evaluator exists; WinHTTP's resolver is not wired in yet. The PAC
-//!   mode therefore stores the address, uses the system settings, and "Tester la connexion"
-//!   downloads the file and lists the proxies it names, so that the administrator can enter the
-//!   right one in the manual mode. The screen says so in French rather than pretend.
+//! - **PAC files** (`pac` mode) are downloaded, kept, and evaluated for each service's address
+//!   in a sandboxed JavaScript engine; see [`pac`]. Until a first copy is downloaded, the
+//!   system settings apply, and the description says so.
 //!
 //! The settings are installation-wide (one network per town hall) and kept as JSON in the
 //! `settings` table. The connection test is in [`check`].
 
 pub mod check;
+pub mod pac;
 #[cfg(test)]
 mod tests;
 
@@ -64,7 +63,7 @@ pub enum ProxyMode {
     Aucun,
     /// The proxy named in [`NetworkSettings`].
     Manuel,
-    /// A PAC file's address, kept and checked but not interpreted (see the module's notes).
+    /// A PAC file's address: the file is downloaded, kept and evaluated (see [`pac`]).
     Pac,
 }
 
@@ -92,6 +91,10 @@ pub struct NetworkView {
     pub settings: NetworkSettings,
     #[ts(type = "string | null")]
     pub proxy_password_configured_at: Option<Timestamp>,
+    /// When the PAC file the settings name was last downloaded; `None` outside the PAC mode or
+    /// before the first download.
+    #[ts(type = "string | null")]
+    pub pac_fetched_at: Option<Timestamp>,
 }
 
 /// What the administrator saves: the settings, and the proxy password when typed again or
@@ -212,13 +215,54 @@ pub fn get(conn: &Connection) -> Result<NetworkSettings> {
 
 /// The settings and the proxy password's status, for Paramètres.
 pub fn view(conn: &Connection) -> Result<NetworkView> {
+    let settings = get(conn)?;
+    let pac_fetched_at = match settings.mode {
+        ProxyMode::Pac => pac::stored(conn, &settings.pac_url)?.map(|kept| kept.fetched_at),
+        _ => None,
+    };
     Ok(NetworkView {
-        settings: get(conn)?,
+        settings,
         proxy_password_configured_at: vault::installation_configured_at(
             conn,
             InstallationSecret::ProxyPassword,
         )?,
+        pac_fetched_at,
     })
+}
+
+/// [`save`], after downloading the PAC file when the PAC mode is chosen: a file that cannot
+/// be downloaded or evaluated is refused with its reason, and nothing is saved. The window and
+/// the CLI use this; `timeout` bounds the download.
+pub async fn save_fetching_pac(
+    store: &Store,
+    key: Option<&DataKey>,
+    change: NetworkChange,
+    now: Timestamp,
+    timeout: std::time::Duration,
+) -> Result<NetworkView> {
+    let script = if change.settings.mode == ProxyMode::Pac {
+        validate(&NetworkSettings {
+            pac_url: change.settings.pac_url.trim().to_string(),
+            ..change.settings.clone()
+        })?;
+        Some(pac::fetch(change.settings.pac_url.trim(), timeout).await?)
+    } else {
+        None
+    };
+    let saved = save(store, key, change, now)?;
+    if let Some(script) = script {
+        store.write(|tx| {
+            pac::keep(
+                tx,
+                &pac::StoredPac {
+                    url: saved.settings.pac_url.clone(),
+                    script,
+                    fetched_at: now,
+                },
+            )
+        })?;
+    }
+    store.read(view)
 }
 
 /// Checks and saves `change`. A new password needs the vault's key; forgetting one backs up
@@ -268,6 +312,8 @@ enum Route {
     #[default]
     System,
     Direct,
+    /// What the downloaded PAC file says for each address.
+    Pac(std::sync::Arc<pac::PacRoute>),
     Proxy {
         host: String,
         port: u16,
@@ -319,9 +365,25 @@ impl Network {
         }
     }
 
-    /// The PAC file named in the settings, which the connection test downloads and reads.
+    /// The PAC file named in the settings, downloaded or not.
     pub fn pac_url(&self) -> Option<&str> {
         self.pac_url.as_deref()
+    }
+
+    /// The downloaded PAC file in use, if the PAC mode has one.
+    pub fn pac(&self) -> Option<&pac::PacRoute> {
+        match &self.route {
+            Route::Pac(route) => Some(route),
+            _ => None,
+        }
+    }
+
+    /// Through the PAC file at `url` whose text is `script`.
+    pub fn through_pac(url: &str, script: String) -> Network {
+        Network {
+            route: Route::Pac(std::sync::Arc::new(pac::PacRoute::new(url, script))),
+            pac_url: Some(url.to_string()),
+        }
     }
 
     /// The manual proxy, as `host:port`, if there is one.
@@ -335,8 +397,9 @@ impl Network {
     /// How the connections go, in French, for the test's report.
     pub fn describe(&self) -> String {
         match (&self.route, &self.pac_url) {
+            (Route::Pac(route), _) => format!("fichier PAC {}", route.url()),
             (Route::System, Some(pac)) => format!(
-                "fichier PAC {pac} (non interprété : les réglages du système sont utilisés)"
+                "fichier PAC {pac}, pas encore téléchargé : réglages du système en attendant"
             ),
             (Route::System, None) => "réglages du système".to_string(),
             (Route::Direct, _) => "sans proxy (connexion directe)".to_string(),
@@ -363,6 +426,10 @@ impl Network {
         Ok(match &self.route {
             Route::System => builder,
             Route::Direct => builder.no_proxy(),
+            Route::Pac(route) => {
+                let route = route.clone();
+                builder.proxy(reqwest::Proxy::custom(move |url| route.proxy_for(url)))
+            }
             Route::Proxy {
                 host,
                 port,
@@ -415,9 +482,12 @@ fn resolve(store: &Store, key: Option<&DataKey>, settings: &NetworkSettings) -> 
     Ok(match settings.mode {
         ProxyMode::Systeme => Network::system(),
         ProxyMode::Aucun => Network::direct(),
-        ProxyMode::Pac => Network {
-            route: Route::System,
-            pac_url: Some(settings.pac_url.clone()),
+        ProxyMode::Pac => match store.read(|conn| pac::stored(conn, &settings.pac_url))? {
+            Some(kept) => Network::through_pac(&kept.url, kept.script),
+            None => Network {
+                route: Route::System,
+                pac_url: Some(settings.pac_url.clone()),
+            },
         },
         ProxyMode::Manuel => {
             validate(settings)?;

@@ -139,20 +139,56 @@ fn settings_and_the_proxy_password_are_saved_and_the_password_never_shown() {
 }
 
 #[test]
-fn pac_files_are_read_for_the_proxies_they_name_not_evaluated() {
-    let pac = r#"function FindProxyForURL(url, host) {
+fn a_pac_file_is_evaluated_for_each_address_and_this_pc_stays_direct() {
+    let script = r#"function FindProxyForURL(url, host) {
         if (isPlainHostName(host) || dnsDomainIs(host, ".mairie.local")) return "DIRECT";
         if (shExpMatch(host, "*.gouv.fr")) return "PROXY proxy-etat.cc.local:3128; DIRECT";
-        return "PROXY proxy.cc.local:8080; PROXY proxy-etat.cc.local:3128";
+        if (host == "127.0.0.1") return "PROXY proxy.cc.local:8080";
+        return "SOCKS5 socks.cc.local:1080; HTTPS secure.cc.local:8443";
     }"#;
+    let route = pac::PacRoute::new("http://proxy.cc.local/proxy.pac", script.into());
+    let url = |text: &str| reqwest::Url::parse(text).unwrap();
     assert_eq!(
-        check::pac_proxies(pac),
-        vec![
-            "proxy-etat.cc.local:3128".to_string(),
-            "proxy.cc.local:8080".to_string()
-        ]
+        route.proxy_for(&url("https://particulier.api.gouv.fr/api/ping")),
+        Some("http://proxy-etat.cc.local:3128".into())
     );
-    assert!(check::pac_proxies("return \"DIRECT\";").is_empty());
+    assert_eq!(route.proxy_for(&url("http://intranet/")), None);
+    assert_eq!(route.proxy_for(&url("http://gestion.mairie.local/")), None);
+    // SOCKS is skipped for the next entry.
+    assert_eq!(
+        route.proxy_for(&url("https://example.org/")),
+        Some("https://secure.cc.local:8443".into())
+    );
+    // This PC is never sent through a proxy, whatever the file says (the simulators).
+    assert_eq!(route.proxy_for(&url("http://127.0.0.1:8080/")), None);
+    assert_eq!(
+        route
+            .describe_routes(&[
+                ("Hubee", "https://auth.hubee.numerique.gouv.fr/oauth2/token"),
+                ("API Particulier", "http://127.0.0.1:9000"),
+            ])
+            .unwrap(),
+        "Hubee par le proxy proxy-etat.cc.local:3128, API Particulier en direct (ce poste)"
+    );
+
+    let broken = pac::PacRoute::new("http://proxy.cc.local/proxy.pac", "function (".into());
+    let problem = broken
+        .evaluate(&url("https://particulier.api.gouv.fr/"))
+        .unwrap_err();
+    assert!(problem.starts_with("FindProxyForURL a échoué"), "{problem}");
+    // A failing file means a direct connection, not a stuck client.
+    assert_eq!(
+        broken.proxy_for(&url("https://particulier.api.gouv.fr/")),
+        None
+    );
+    let socks_only = pac::PacRoute::new(
+        "http://proxy.cc.local/proxy.pac",
+        r#"function FindProxyForURL(u, h) { return "SOCKS socks.cc.local:1080"; }"#.into(),
+    );
+    assert!(socks_only
+        .evaluate(&url("https://particulier.api.gouv.fr/"))
+        .unwrap_err()
+        .contains("SOCKS"));
 }
 
 #[test]
@@ -556,56 +592,154 @@ async fn a_server_that_never_answers_is_a_timeout() {
     );
 }
 
-#[tokio::test]
-async fn the_pac_mode_downloads_the_file_and_names_its_proxies() {
+/// Serves `body` with `status` at any path, as an intranet server publishes its PAC file.
+async fn pac_server(status: u16, body: String) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {
             let mut buffer = [0u8; 2048];
             let _ = socket.read(&mut buffer).await;
-            let body = "function FindProxyForURL(url, host) { return \"PROXY proxy-etat.cc.local:3128; DIRECT\"; }";
             let answer = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                "HTTP/1.1 {status} OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()
             );
             let _ = socket.write_all(answer.as_bytes()).await;
         }
     });
-    let (_dir, store, _commune) = crate::fixtures::store_with_commune();
-    let now = Timestamp::from_second(1_795_000_000).unwrap();
-    let settings = NetworkSettings {
-        mode: ProxyMode::Pac,
-        pac_url: format!("http://127.0.0.1:{port}/proxy.pac"),
-        ..NetworkSettings::default()
-    };
-    let change = NetworkChange {
-        settings,
+    port
+}
+
+fn pac_change(url: &str) -> NetworkChange {
+    NetworkChange {
+        settings: NetworkSettings {
+            mode: ProxyMode::Pac,
+            pac_url: url.into(),
+            ..NetworkSettings::default()
+        },
         proxy_password: None,
         forget_proxy_password: false,
-    };
-    save(&store, None, change, now).unwrap();
-    let network = load(&store, None).unwrap();
-    assert!(
-        network.describe().contains("non interprété"),
-        "{}",
-        network.describe()
+    }
+}
+
+#[tokio::test]
+async fn the_pac_mode_downloads_the_file_and_sends_each_service_where_it_says() {
+    let (proxy_port, seen) = proxy_wanting_credentials().await;
+    // The State's sites through the department's proxy; anything else through a proxy that
+    // does not exist, which this PC's simulators must never be sent to.
+    let script = format!(
+        "function FindProxyForURL(url, host) {{\n\
+           if (dnsDomainIs(host, \".guichet-qf.invalid\")) return \"PROXY 127.0.0.1:{proxy_port}\";\n\
+           return \"PROXY 127.0.0.1:1\";\n\
+         }}"
     );
+    let port = pac_server(200, script).await;
+    let pac_url = format!("http://127.0.0.1:{port}/proxy.pac");
+    let (_dir, store, _commune) = crate::fixtures::store_with_commune();
+    let now = Timestamp::from_second(1_795_000_000).unwrap();
+    let view = save_fetching_pac(&store, None, pac_change(&pac_url), now, SHORT)
+        .await
+        .unwrap();
+    assert_eq!(view.pac_fetched_at, Some(now));
+    let network = load(&store, None).unwrap();
+    assert_eq!(network.describe(), format!("fichier PAC {pac_url}"));
+
+    let urls = ServiceUrls {
+        hubee_auth_url: "https://auth.hubee.guichet-qf.invalid/oauth2/token".into(),
+        hubee_api_url: "https://api.hubee.guichet-qf.invalid".into(),
+        particulier_url: "http://particulier.guichet-qf.invalid".into(),
+    };
+    let report = run(&network, &urls, credentials("x")).await;
+    assert_eq!(report.lines[0].service, "Fichier PAC");
+    assert_eq!(
+        report.lines[0].explanation,
+        format!(
+            "D'après le fichier PAC : Hubee par le proxy 127.0.0.1:{proxy_port}, API \
+             Particulier par le proxy 127.0.0.1:{proxy_port}."
+        )
+    );
+    // The proxy the file names was asked for both services (it wants an account, which the
+    // PAC mode does not give: a 407, named as such).
+    assert_eq!(
+        kinds(&report)[1..],
+        [Some(FailureKind::ProxyCredentials); 2],
+        "{}",
+        report.text()
+    );
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|line| line.starts_with("CONNECT auth.hubee.guichet-qf.invalid:443")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|line| line.starts_with(
+            "GET http://particulier.guichet-qf.invalid/api/cnaf_msa_quotient_familial/ping"
+        )),
+        "{seen:?}"
+    );
+
+    // The simulators on this PC are reached directly although the file names a dead proxy.
     let sims = simulators().await;
     let report = run(&network, &sims.urls(), credentials("majastres-secret")).await;
-    assert_eq!(report.lines.len(), 3, "{}", report.text());
-    let pac = &report.lines[0];
-    assert_eq!(pac.service, "Fichier PAC");
-    assert!(pac.ok);
+    assert!(report.ok(), "{}", report.text());
+}
+
+#[tokio::test]
+async fn a_pac_file_that_cannot_be_used_is_refused_and_nothing_is_saved() {
+    let (_dir, store, _commune) = crate::fixtures::store_with_commune();
+    let now = Timestamp::from_second(1_795_000_000).unwrap();
+    let missing = pac_server(404, "introuvable".into()).await;
+    let error = save_fetching_pac(
+        &store,
+        None,
+        pac_change(&format!("http://127.0.0.1:{missing}/proxy.pac")),
+        now,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(error.code, Code::Validation);
     assert!(
-        pac.advice.contains("n'interprète pas les fichiers PAC"),
+        error
+            .message
+            .starts_with("Adresse du fichier PAC : le serveur a répondu 404"),
         "{}",
-        pac.advice
+        error.message
     );
+    let not_javascript = pac_server(200, "<html>Portail captif</html>".into()).await;
+    let error = save_fetching_pac(
+        &store,
+        None,
+        pac_change(&format!("http://127.0.0.1:{not_javascript}/proxy.pac")),
+        now,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
     assert!(
-        pac.advice
-            .contains("Ce fichier nomme : proxy-etat.cc.local:3128."),
+        error
+            .message
+            .contains("le fichier ne peut pas être utilisé"),
         "{}",
-        pac.advice
+        error.message
     );
+    let closed = closed_port().await;
+    let error = save_fetching_pac(
+        &store,
+        None,
+        pac_change(&format!("http://127.0.0.1:{closed}/proxy.pac")),
+        now,
+        SHORT,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error.message.contains("n'a pas pu être téléchargé"),
+        "{}",
+        error.message
+    );
+    assert_eq!(store.read(get).unwrap().mode, ProxyMode::Systeme);
+    assert_eq!(store.read(view).unwrap().pac_fetched_at, None);
 }

@@ -103,7 +103,7 @@ const SCREENS = [
       await page.click("#lock-submit");
     },
   },
-  { name: "Récupération des données", url: "scenario=store_unavailable", ready: "#recovery-screen" },
+  { name: "Récupération des données", url: "scenario=store_unavailable", ready: "#recovery-screen #about-support-text" },
   { name: "Dossiers", url: "scenario=shell&view=dossiers", ready: "#inbox-table" },
   { name: "Dossiers — détail d'un dossier", url: "scenario=shell&view=dossiers&open=41", ready: "#dossier-detail #dossier-summary" },
   {
@@ -180,6 +180,15 @@ const SCREENS = [
     },
   })),
   { name: "Paramètres — agent (droits simples)", url: "scenario=shell_agent&view=parametres", ready: "#settings-communes" },
+  { name: "À propos", url: "scenario=shell&view=a-propos", ready: "#about-support-text" },
+  {
+    name: "À propos — informations copiées",
+    url: "scenario=shell&view=a-propos",
+    ready: "#about-copy-status:not(:empty)",
+    reach: async (page) => {
+      await page.click("#about-copy");
+    },
+  },
 ];
 
 /** @param {import("playwright-core").Page} page */

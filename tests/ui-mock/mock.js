@@ -100,6 +100,22 @@
 
   const commands = {
     app_status: () => status(),
+    about: () => ({
+      version: "0.1.0",
+      system: "linux x86_64",
+      webview: "WebKitGTK 2.50.6",
+      data_dir: "/home/agent/.local/share/guichet-qf",
+      database_file: "/home/agent/.local/share/guichet-qf/guichet-qf.sqlite3",
+      log_dir: "/home/agent/.local/share/guichet-qf/logs",
+      log_file: "/home/agent/.local/share/guichet-qf/logs/guichet-qf.2026-11-23.log",
+      support_text:
+        "Guichet QF 0.1.0\nSystème : linux x86_64\nMoteur d'affichage : WebKitGTK 2.50.6\n" +
+        "Dossier des données : ~/.local/share/guichet-qf\n" +
+        "Journaux techniques : ~/.local/share/guichet-qf/logs (dernier : guichet-qf.2026-11-23.log)\n" +
+        "Mode démonstration : non\nBase de données : 1,2 Mo, schéma 10 (version attendue 10)\n" +
+        "Coffre des secrets : clé dans le trousseau du système\nRéseau : proxy des réglages du système\n" +
+        "Communes (1) :\n- Majastres (SIRET 21040107100019), production ; identifiants Hubee : oui ; jeton API Particulier : oui\n",
+    }),
     first_run_complete: ({ input }) => {
       const problem = checkCommune(input.commune);
       if (problem) return fail("validation", problem);
@@ -180,7 +196,7 @@
       return status();
     },
     settings_get: () => db.settings,
-    network_get: () => ({ settings: db.network, proxy_password_configured_at: db.proxyPasswordAt }),
+    network_get: () => ({ settings: db.network, proxy_password_configured_at: db.proxyPasswordAt, pac_fetched_at: db.pacFetchedAt ?? null }),
     network_save: ({ change }) => {
       if (db.agent?.role !== "administrateur") return fail("forbidden", "Cette action est réservée aux administrateurs.");
       const s = change.settings;
@@ -199,7 +215,8 @@
       if (change.forget_proxy_password) db.proxyPasswordAt = null;
       if (change.proxy_password) db.proxyPasswordAt = now();
       db.network = { ...s };
-      return { settings: db.network, proxy_password_configured_at: db.proxyPasswordAt };
+      db.pacFetchedAt = s.mode === "pac" ? now() : null;
+      return { settings: db.network, proxy_password_configured_at: db.proxyPasswordAt, pac_fetched_at: db.pacFetchedAt };
     },
     network_check: ({ communeId }) => {
       const commune = db.communes.find((c) => c.id === communeId);

@@ -5,4 +5,9 @@ import type { NetworkSettings } from "./NetworkSettings";
  * What Paramètres › « Réseau et proxy » shows: the settings and whether a proxy password is
  * stored (never the password itself).
  */
-export type NetworkView = { settings: NetworkSettings, proxy_password_configured_at: string | null, };
+export type NetworkView = { settings: NetworkSettings, proxy_password_configured_at: string | null, 
+/**
+ * When the PAC file the settings name was last downloaded; `None` outside the PAC mode or
+ * before the first download.
+ */
+pac_fetched_at: string | null, };

@@ -3,6 +3,7 @@
 // nobody can log in while the store is unreadable, and the way out is usually
 // to restore a backup.
 
+import { aboutSection } from "../about.js";
 import { backupsList } from "../api.js";
 import { backupsTable } from "../backups.js";
 import { alertRegion, h, once, scrollRegion } from "../dom.js";
@@ -53,6 +54,8 @@ export async function renderRecovery(storeError, dataDir, app) {
     error,
     list,
     h("div", { class: "actions" }, retry),
+    h("h2", {}, "À propos de Guichet QF"),
+    aboutSection("h3"),
   );
   app.mount(screen, "Données inaccessibles", heading);
 

@@ -13,6 +13,7 @@ import { renderInbox } from "./inbox.js";
 import { renderCounter } from "./counter.js";
 import { renderRefresh } from "./refresh.js";
 import { renderTariffs } from "./tariffs.js";
+import { renderAbout } from "./about.js";
 import { watchSync } from "../sync.js";
 
 /** @typedef {import("../app.js").App} App */
@@ -53,7 +54,7 @@ function listenToTokenGuardian() {
   });
 }
 
-/** @typedef {"dossiers" | "recherche" | "familles" | "actualisation" | "tarifs" | "affiche" | "journal" | "parametres"} ViewName */
+/** @typedef {"dossiers" | "recherche" | "familles" | "actualisation" | "tarifs" | "affiche" | "journal" | "parametres" | "a-propos"} ViewName */
 
 /** @type {{ name: ViewName, label: string }[]} */
 const NAV_ITEMS = [
@@ -65,6 +66,7 @@ const NAV_ITEMS = [
   { name: "affiche", label: "Affiche" },
   { name: "journal", label: "Journal" },
   { name: "parametres", label: "Paramètres" },
+  { name: "a-propos", label: "À propos" },
 ];
 
 // Kept in memory for the life of the window (not on disk): after a lock and a
@@ -272,12 +274,6 @@ export function renderShell(status, app) {
   function navigate(name) {
     currentView = name;
     refreshTokenBanners();
-  refreshShownTokenBanners = () => {
-    if (tokenSlot.isConnected) {
-      refreshTokenBanners();
-    }
-  };
-  listenToTokenGuardian();
     showView(name, true);
   }
 
@@ -309,6 +305,8 @@ export function renderShell(status, app) {
         ? renderRefresh(main, context)
       : name === "tarifs"
         ? renderTariffs(main, context)
+      : name === "a-propos"
+        ? renderAbout(main)
         : renderFamilies(main, context);
     if (moveFocus) {
       focusHeading(heading);

@@ -3,7 +3,8 @@
 // tries both for the current commune and says in French what to fix (name
 // unknown, firewall, proxy account, certificate of a TLS-inspecting proxy).
 // The proxy password only travels from this form to the vault; the page only
-// learns when it was saved. A PAC file is not interpreted: the screen says so.
+// learns when it was saved. A PAC file is downloaded by the backend when the
+// mode is saved (and every day); the screen says when it last was.
 
 import { networkCheck, networkGet, networkSave } from "../api.js";
 import { alertRegion, announce, clearInvalid, clearRegion, h, once, radioGroup, statusRegion, textField } from "../dom.js";
@@ -22,7 +23,7 @@ const MODES = [
   { value: "systeme", label: "Réglages du système (recommandé)", hint: "Le proxy configuré dans Windows (Options Internet) ou par le service informatique, comme pour le navigateur." },
   { value: "aucun", label: "Aucun proxy", hint: "Connexion directe à internet, même si Windows indique un proxy." },
   { value: "manuel", label: "Proxy manuel", hint: "L'adresse et le port du proxy donnés par le service informatique, avec son identifiant s'il en demande un." },
-  { value: "pac", label: "Fichier de configuration automatique (PAC)", hint: "Guichet QF n'interprète pas les fichiers PAC : il utilise les réglages du système et le test indique les proxys que le fichier nomme." },
+  { value: "pac", label: "Fichier de configuration automatique (PAC)", hint: "L'adresse du fichier donnée par le service informatique. Guichet QF le télécharge en enregistrant, puis chaque jour, et suit ce qu'il indique pour chaque site. Un proxy qui demande un identifiant n'est pas pris en charge dans ce mode : choisissez alors « Proxy manuel »." },
 ];
 
 /** @param {NetworkView} view */
@@ -34,7 +35,9 @@ function describe(view) {
     case "manuel":
       return `Guichet QF passe par le proxy ${s.proxy_host}:${s.proxy_port}${s.proxy_username ? ` avec l'identifiant ${s.proxy_username}` : ""}.`;
     case "pac":
-      return `Fichier PAC enregistré (${s.pac_url}) ; il n'est pas interprété : les réglages du système sont utilisés.`;
+      return view.pac_fetched_at
+        ? `Guichet QF suit le fichier PAC ${s.pac_url}, téléchargé le ${formatDateTime(view.pac_fetched_at)}.`
+        : `Fichier PAC ${s.pac_url} pas encore téléchargé : les réglages du système sont utilisés en attendant.`;
     default:
       return "Guichet QF utilise les réglages du système pour le proxy.";
   }
