@@ -1914,10 +1914,19 @@ async fn a_tariff_grid_typed_in_tarifs_prices_a_family_and_goes_into_the_billing
 }
 
 /// Saves what the window shows as `name`.png in `dir`, once the page stands still.
-async fn capture(client: &Client, dir: &Path, name: &str) {
+async fn capture(dir: &Path, name: &str) {
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let png = client.screenshot().await.expect("a screenshot");
-    std::fs::write(dir.join(format!("{name}.png")), png).expect("writing the screenshot");
+    // What the X server shows, read with ImageMagick's `import` (scripts/screenshots.sh installs
+    // it): WebKitWebDriver's own screenshot command never answers under Xvfb with WebKitGTK
+    // 2.50. Without a window manager the window sits in the top left corner.
+    let path = dir.join(format!("{name}.png"));
+    let status = Command::new("import")
+        .args(["-window", "root", "-crop", "1280x860+0+0", "+repage"])
+        .arg(&path)
+        .stdin(Stdio::null())
+        .status()
+        .expect("ImageMagick's import");
+    assert!(status.success(), "import failed for {}", path.display());
 }
 
 /// Not a check: the screenshots of the agent's guide (`docs/guide-agent.md`), taken in the real
@@ -1937,12 +1946,12 @@ async fn screenshots_of_every_screen_for_the_guide() {
         .await
         .expect("the window's size");
     wizard_step(&client, "welcome").await;
-    capture(&client, &dir, "01-premier-demarrage").await;
+    capture(&dir, "01-premier-demarrage").await;
     click(&client, "#wizard-demo").await;
 
     element(&client, "#inbox-search").await;
     let ids = wait_inbox(&client, 5, UI_TIMEOUT).await;
-    capture(&client, &dir, "02-dossiers").await;
+    capture(&dir, "02-dossiers").await;
     click(
         &client,
         &format!("#inbox-table [data-dossier-id=\"{}\"]", ids[0]),
@@ -1954,17 +1963,17 @@ async fn screenshots_of_every_screen_for_the_guide() {
     .await
     .trim()
     .to_string();
-    capture(&client, &dir, "03-dossier").await;
+    capture(&dir, "03-dossier").await;
 
     click(&client, "#nav-recherche").await;
     fill_counter_identity(&client, "LEFEBVRE", &["ALEXIS"], ("27", "12", "1982")).await;
-    capture(&client, &dir, "04-recherche-qf").await;
+    capture(&dir, "04-recherche-qf").await;
     submit_counter(&client, "Inscription à la cantine").await;
     wait_text(&client, "#counter-result-qf", "the QF card", |t| {
         t.contains('€')
     })
     .await;
-    capture(&client, &dir, "05-recherche-qf-resultat").await;
+    capture(&dir, "05-recherche-qf-resultat").await;
 
     click(&client, "#nav-tarifs").await;
     click(&client, "#tariff-new").await;
@@ -1988,36 +1997,36 @@ async fn screenshots_of_every_screen_for_the_guide() {
         fill(&client, &format!("#tariff-bracket-{}-price", n + 1), price).await;
     }
     wait_text(&client, "#tariff-problems", "the check", |t| !t.is_empty()).await;
-    capture(&client, &dir, "06-tarifs-grille").await;
+    capture(&dir, "06-tarifs-grille").await;
     click(&client, "#tariff-save").await;
     element(&client, "#tariff-distribution figure").await;
-    capture(&client, &dir, "07-tarifs").await;
+    capture(&dir, "07-tarifs").await;
 
     click(&client, "#nav-familles").await;
     element(&client, "#families-search").await;
-    capture(&client, &dir, "08-familles").await;
+    capture(&dir, "08-familles").await;
     fill(&client, "#families-search", &reference).await;
     click(&client, "#families-results [data-family-id]").await;
     element(&client, "#family-tariffs table").await;
-    capture(&client, &dir, "09-dossier-famille").await;
+    capture(&dir, "09-dossier-famille").await;
 
     click(&client, "#nav-actualisation").await;
     element(&client, "#refresh-summary").await;
-    capture(&client, &dir, "10-actualisation").await;
+    capture(&dir, "10-actualisation").await;
     click(&client, "#nav-affiche").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    capture(&client, &dir, "11-affiche").await;
+    capture(&dir, "11-affiche").await;
     click(&client, "#nav-journal").await;
     element(&client, "#journal-table").await;
-    capture(&client, &dir, "12-journal").await;
+    capture(&dir, "12-journal").await;
     click(&client, "#nav-parametres").await;
-    capture(&client, &dir, "13-parametres").await;
+    capture(&dir, "13-parametres").await;
     click(&client, "#nav-a-propos").await;
     element(&client, "#about-support-text").await;
-    capture(&client, &dir, "14-a-propos").await;
+    capture(&dir, "14-a-propos").await;
     click(&client, "#lock-button").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    capture(&client, &dir, "15-verrouillage").await;
+    capture(&dir, "15-verrouillage").await;
 
     client.close().await.expect("closing the WebDriver session");
 }

@@ -428,16 +428,38 @@ async fn proxy_wanting_credentials() -> (u16, Arc<std::sync::Mutex<Vec<String>>>
     (port, seen)
 }
 
+/// Services only a proxy can reach (`.invalid` never resolves): Hubee over HTTPS, so that the
+/// proxy answers the CONNECT, and API Particulier over plain HTTP, so that the proxy's answer is
+/// the answer itself.
+fn behind_a_proxy() -> ServiceUrls {
+    ServiceUrls {
+        hubee_auth_url: "https://auth.hubee.guichet-qf.invalid/oauth2/token".into(),
+        hubee_api_url: "https://api.hubee.guichet-qf.invalid".into(),
+        particulier_url: "http://particulier.guichet-qf.invalid".into(),
+    }
+}
+
+/// The proxy saw both services of [`behind_a_proxy`] asked for.
+#[track_caller]
+fn assert_both_services_went_through(seen: &std::sync::Mutex<Vec<String>>) {
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter()
+            .any(|line| line.starts_with("CONNECT auth.hubee.guichet-qf.invalid:443")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter().any(|line| line.starts_with(
+            "GET http://particulier.guichet-qf.invalid/api/cnaf_msa_quotient_familial/ping"
+        )),
+        "{seen:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_proxy_asking_for_credentials_is_named_and_its_account_is_sent() {
     let (port, seen) = proxy_wanting_credentials().await;
-    let urls = ServiceUrls {
-        // HTTPS through a proxy: the proxy answers the CONNECT with 407.
-        hubee_auth_url: "https://auth.hubee.guichet-qf.invalid/oauth2/token".into(),
-        hubee_api_url: "https://api.hubee.guichet-qf.invalid".into(),
-        // Plain HTTP through a proxy: the 407 is the answer itself.
-        particulier_url: "http://particulier.guichet-qf.invalid".into(),
-    };
+    let urls = behind_a_proxy();
     let without = Network::through_proxy("127.0.0.1", port, None);
     let report = run(&without, &urls, credentials("x")).await;
     assert_eq!(
@@ -465,18 +487,7 @@ async fn a_proxy_asking_for_credentials_is_named_and_its_account_is_sent() {
     );
     let report = run(&right, &urls, credentials("x")).await;
     assert!(report.lines[1].ok, "{}", report.text());
-    let seen = seen.lock().unwrap().clone();
-    assert!(
-        seen.iter()
-            .any(|line| line.starts_with("CONNECT auth.hubee.guichet-qf.invalid:443")),
-        "{seen:?}"
-    );
-    assert!(
-        seen.iter().any(|line| line.starts_with(
-            "GET http://particulier.guichet-qf.invalid/api/cnaf_msa_quotient_familial/ping"
-        )),
-        "{seen:?}"
-    );
+    assert_both_services_went_through(&seen);
 }
 
 /// A TLS server on loopback with a self-signed certificate for `localhost` and 127.0.0.1, as a
@@ -645,11 +656,7 @@ async fn the_pac_mode_downloads_the_file_and_sends_each_service_where_it_says() 
     let network = load(&store, None).unwrap();
     assert_eq!(network.describe(), format!("fichier PAC {pac_url}"));
 
-    let urls = ServiceUrls {
-        hubee_auth_url: "https://auth.hubee.guichet-qf.invalid/oauth2/token".into(),
-        hubee_api_url: "https://api.hubee.guichet-qf.invalid".into(),
-        particulier_url: "http://particulier.guichet-qf.invalid".into(),
-    };
+    let urls = behind_a_proxy();
     let report = run(&network, &urls, credentials("x")).await;
     assert_eq!(report.lines[0].service, "Fichier PAC");
     assert_eq!(
@@ -667,18 +674,7 @@ async fn the_pac_mode_downloads_the_file_and_sends_each_service_where_it_says() 
         "{}",
         report.text()
     );
-    let seen = seen.lock().unwrap().clone();
-    assert!(
-        seen.iter()
-            .any(|line| line.starts_with("CONNECT auth.hubee.guichet-qf.invalid:443")),
-        "{seen:?}"
-    );
-    assert!(
-        seen.iter().any(|line| line.starts_with(
-            "GET http://particulier.guichet-qf.invalid/api/cnaf_msa_quotient_familial/ping"
-        )),
-        "{seen:?}"
-    );
+    assert_both_services_went_through(&seen);
 
     // The simulators on this PC are reached directly although the file names a dead proxy.
     let sims = simulators().await;
@@ -690,16 +686,16 @@ async fn the_pac_mode_downloads_the_file_and_sends_each_service_where_it_says() 
 async fn a_pac_file_that_cannot_be_used_is_refused_and_nothing_is_saved() {
     let (_dir, store, _commune) = crate::fixtures::store_with_commune();
     let now = Timestamp::from_second(1_795_000_000).unwrap();
-    let missing = pac_server(404, "introuvable".into()).await;
-    let error = save_fetching_pac(
-        &store,
-        None,
-        pac_change(&format!("http://127.0.0.1:{missing}/proxy.pac")),
-        now,
-        SHORT,
-    )
-    .await
-    .unwrap_err();
+    let refused = |port: u16| {
+        let change = pac_change(&format!("http://127.0.0.1:{port}/proxy.pac"));
+        let store = &store;
+        async move {
+            save_fetching_pac(store, None, change, now, SHORT)
+                .await
+                .unwrap_err()
+        }
+    };
+    let error = refused(pac_server(404, "introuvable".into()).await).await;
     assert_eq!(error.code, Code::Validation);
     assert!(
         error
@@ -708,16 +704,7 @@ async fn a_pac_file_that_cannot_be_used_is_refused_and_nothing_is_saved() {
         "{}",
         error.message
     );
-    let not_javascript = pac_server(200, "<html>Portail captif</html>".into()).await;
-    let error = save_fetching_pac(
-        &store,
-        None,
-        pac_change(&format!("http://127.0.0.1:{not_javascript}/proxy.pac")),
-        now,
-        SHORT,
-    )
-    .await
-    .unwrap_err();
+    let error = refused(pac_server(200, "<html>Portail captif</html>".into()).await).await;
     assert!(
         error
             .message
@@ -725,16 +712,7 @@ async fn a_pac_file_that_cannot_be_used_is_refused_and_nothing_is_saved() {
         "{}",
         error.message
     );
-    let closed = closed_port().await;
-    let error = save_fetching_pac(
-        &store,
-        None,
-        pac_change(&format!("http://127.0.0.1:{closed}/proxy.pac")),
-        now,
-        SHORT,
-    )
-    .await
-    .unwrap_err();
+    let error = refused(closed_port().await).await;
     assert!(
         error.message.contains("n'a pas pu être téléchargé"),
         "{}",
