@@ -833,8 +833,8 @@ fn execute(command: Command, launch: &Launch) -> Result<()> {
     }
 }
 
-/// `a-propos`: the support text of « À propos ». A missing database is not created, and one
-/// that cannot be opened is said on standard error after the text.
+/// `a-propos`: the support text of « À propos ». A missing database is not created, and why
+/// one cannot be opened goes to standard error (the text then says "non ouverte").
 fn about(launch: &Launch) {
     let path = launch.database_path();
     let store = if path.exists() {
