@@ -469,7 +469,7 @@ fn io_kind(error: &reqwest::Error, kind: std::io::ErrorKind) -> bool {
 }
 
 /// The innermost cause, for a short technical mention.
-fn short_cause(error: &reqwest::Error) -> String {
+pub(super) fn short_cause(error: &reqwest::Error) -> String {
     let mut last = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {

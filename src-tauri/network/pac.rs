@@ -82,7 +82,7 @@ pub async fn fetch(url: &str, timeout: Duration) -> Result<String> {
     let response = client.get(url).send().await.map_err(|e| {
         failed(format!(
             "le fichier n'a pas pu être téléchargé ({}).",
-            cause(&e)
+            super::check::short_cause(&e)
         ))
     })?;
     let status = response.status();
@@ -92,10 +92,12 @@ pub async fn fetch(url: &str, timeout: Duration) -> Result<String> {
             status.as_u16()
         )));
     }
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| failed(format!("le fichier n'a pas pu être lu ({}).", cause(&e))))?;
+    let bytes = response.bytes().await.map_err(|e| {
+        failed(format!(
+            "le fichier n'a pas pu être lu ({}).",
+            super::check::short_cause(&e)
+        ))
+    })?;
     if bytes.len() > MAX_BYTES {
         return Err(failed(
             "le fichier dépasse 1 Mo : ce n'est pas un fichier PAC.".into(),
@@ -276,14 +278,4 @@ fn proxy_label(proxy: &str) -> &str {
         .split_once("://")
         .map(|(_, rest)| rest)
         .unwrap_or(proxy)
-}
-
-fn cause(error: &reqwest::Error) -> String {
-    let mut source: Option<&dyn std::error::Error> = Some(error);
-    let mut last = error.to_string();
-    while let Some(current) = source {
-        last = current.to_string();
-        source = current.source();
-    }
-    last
 }
