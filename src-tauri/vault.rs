@@ -270,6 +270,37 @@ fn open_sealed(key: &DataKey, nonce: &[u8], ciphertext: &[u8], aad: &[u8]) -> Op
         .ok()
 }
 
+/// Opens a sealed secret and reads it as text. A secret that does not open
+/// (wrong associated data, altered bytes) or is not UTF-8 is reported as
+/// damaged, naming the secret by `label` so the agent knows which one to
+/// type again.
+fn unseal_text(
+    key: &DataKey,
+    nonce: &[u8],
+    ciphertext: &[u8],
+    aad: &[u8],
+    label: &str,
+) -> Result<SecretString> {
+    let damaged = || damaged_secret(label);
+    let plain = open_sealed(key, nonce, ciphertext, aad)
+        .map(Zeroizing::new)
+        .ok_or_else(damaged)?;
+    let text = String::from_utf8(plain.to_vec()).map_err(|_| damaged())?;
+    Ok(SecretString::from(text))
+}
+
+/// The error for a stored secret that cannot be read back. The sentence is built so that it
+/// agrees with any label (« le jeton », « la clé »), and it names no value.
+fn damaged_secret(label: &str) -> Error {
+    Error::new(
+        Code::DatabaseCorrupted,
+        format!(
+            "Le coffre ne peut plus lire {label} (donnée endommagée) : une nouvelle saisie est \
+             nécessaire."
+        ),
+    )
+}
+
 fn check_aad(vault_id: &str) -> Vec<u8> {
     format!("guichet-qf/coffre/{vault_id}/controle").into_bytes()
 }
@@ -498,8 +529,9 @@ fn check_value(kind: SecretKind, value: &SecretString) -> Result<()> {
     }
     if text.chars().any(char::is_whitespace) {
         return Err(Error::validation(format!(
-            "{} contient des espaces ou des retours à la ligne : recopiez-le sans rien autour.",
-            capitalise(kind.label())
+            "La valeur saisie pour {} contient des espaces ou des retours à la ligne : recopiez \
+             la valeur seule, sans rien autour.",
+            kind.label()
         )));
     }
     let limit = match kind {
@@ -508,8 +540,8 @@ fn check_value(kind: SecretKind, value: &SecretString) -> Result<()> {
     };
     if text.len() > limit {
         return Err(Error::validation(format!(
-            "{} est anormalement long : vérifiez ce qui a été collé.",
-            capitalise(kind.label())
+            "La valeur saisie pour {} est anormalement longue : vérifiez ce qui a été collé.",
+            kind.label()
         )));
     }
     if kind == SecretKind::ParticulierToken && text.split('.').count() != 3 {
@@ -519,14 +551,6 @@ fn check_value(kind: SecretKind, value: &SecretString) -> Result<()> {
         ));
     }
     Ok(())
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn require_record(conn: &Connection, key: &DataKey) -> Result<Record> {
@@ -601,29 +625,8 @@ pub fn get(
         let Some((nonce, ciphertext)) = row else {
             return Ok(None);
         };
-        let plain = open_sealed(
-            key,
-            &nonce,
-            &ciphertext,
-            &secret_aad(&record.vault_id, commune_id, kind),
-        )
-        .map(Zeroizing::new)
-        .ok_or_else(|| {
-            Error::new(
-                Code::DatabaseCorrupted,
-                format!(
-                    "{} enregistré est illisible (donnée endommagée) : saisissez-le à nouveau.",
-                    capitalise(kind.label())
-                ),
-            )
-        })?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
-            Error::new(
-                Code::DatabaseCorrupted,
-                "Un secret enregistré est illisible.",
-            )
-        })?;
-        Ok(Some(SecretString::from(text)))
+        let aad = secret_aad(&record.vault_id, commune_id, kind);
+        unseal_text(key, &nonce, &ciphertext, &aad, kind.label()).map(Some)
     })
 }
 
@@ -733,15 +736,7 @@ fn installation_row(conn: &Connection, secret: InstallationSecret) -> Result<Opt
     let Some(value) = crate::store::setting(conn, secret.setting_key())? else {
         return Ok(None);
     };
-    let damaged = || {
-        Error::new(
-            Code::DatabaseCorrupted,
-            format!(
-                "{} enregistré est illisible (donnée endommagée) : saisissez-le à nouveau.",
-                capitalise(secret.label())
-            ),
-        )
-    };
+    let damaged = || damaged_secret(secret.label());
     let mut parts = value.split('|');
     let configured_at = parts
         .next()
@@ -770,9 +765,9 @@ pub fn set_installation(
     }
     if text.chars().any(|c| c.is_control()) || text.len() > 512 {
         return Err(Error::validation(format!(
-            "{} contient un retour à la ligne ou est anormalement long : vérifiez ce qui a été \
-             collé.",
-            capitalise(secret.label())
+            "La valeur saisie pour {} contient un retour à la ligne ou est anormalement \
+             longue : vérifiez ce qui a été collé.",
+            secret.label()
         )));
     }
     store.write(|tx| {
@@ -802,29 +797,8 @@ pub fn get_installation(
             return Ok(None);
         };
         let record = require_record(conn, key)?;
-        let plain = open_sealed(
-            key,
-            &nonce,
-            &ciphertext,
-            &installation_aad(&record.vault_id, secret),
-        )
-        .map(Zeroizing::new)
-        .ok_or_else(|| {
-            Error::new(
-                Code::DatabaseCorrupted,
-                format!(
-                    "{} enregistré est illisible (donnée endommagée) : saisissez-le à nouveau.",
-                    capitalise(secret.label())
-                ),
-            )
-        })?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| {
-            Error::new(
-                Code::DatabaseCorrupted,
-                "Un secret enregistré est illisible.",
-            )
-        })?;
-        Ok(Some(SecretString::from(text)))
+        let aad = installation_aad(&record.vault_id, secret);
+        unseal_text(key, &nonce, &ciphertext, &aad, secret.label()).map(Some)
     })
 }
 
@@ -1020,6 +994,11 @@ mod tests {
             .unwrap();
         let error = get(&store, &key, commune, SecretKind::HubeeClientSecret).unwrap_err();
         assert_eq!(error.code, Code::DatabaseCorrupted);
+        assert_eq!(
+            error.message,
+            "Le coffre ne peut plus lire la clé secrète Hubee (donnée endommagée) : une nouvelle \
+             saisie est nécessaire."
+        );
     }
 
     #[test]
@@ -1027,9 +1006,19 @@ mod tests {
         let (_dir, store, commune) = setup();
         let now = Timestamp::UNIX_EPOCH;
         let key = open_or_init(&store, &MemoryKeystore::default(), None, now).unwrap();
+        let long = "x".repeat(600);
         for (kind, value, expected) in [
             (SecretKind::HubeeClientId, "", "vide"),
-            (SecretKind::HubeeClientSecret, "abc def", "espaces"),
+            (
+                SecretKind::HubeeClientSecret,
+                "abc def",
+                "pour la clé secrète Hubee contient des espaces",
+            ),
+            (
+                SecretKind::HubeeClientSecret,
+                long.as_str(),
+                "pour la clé secrète Hubee est anormalement longue",
+            ),
             (SecretKind::ParticulierToken, "pas-un-jwt", "trois blocs"),
         ] {
             let error = set(&store, &key, commune, kind, &value.into(), now).unwrap_err();
