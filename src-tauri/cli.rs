@@ -345,7 +345,7 @@ enum NetworkAction {
         /// Port du proxy manuel
         #[arg(long, value_name = "PORT")]
         port: Option<String>,
-        /// Identifiant du proxy manuel, s'il en demande un
+        /// Identifiant du proxy (manuel ou désigné par le fichier PAC), s'il en demande un
         #[arg(long, value_name = "IDENTIFIANT")]
         identifiant: Option<String>,
         /// Lire le mot de passe du proxy sur l'entrée standard
@@ -1762,19 +1762,25 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
                 }
                 println!("Mot de passe : {password}");
             }
-            ProxyMode::Pac => match view.pac_fetched_at {
-                Some(at) => println!(
-                    "Proxy : fichier PAC {}, téléchargé le {}",
-                    s.pac_url,
-                    at.to_zoned(launch.time_zone.clone())
-                        .strftime("%d/%m/%Y à %H:%M")
-                ),
-                None => println!(
-                    "Proxy : fichier PAC {}, pas encore téléchargé (réglages du système en \
-                     attendant)",
-                    s.pac_url
-                ),
-            },
+            ProxyMode::Pac => {
+                match view.pac_fetched_at {
+                    Some(at) => println!(
+                        "Proxy : fichier PAC {}, téléchargé le {}",
+                        s.pac_url,
+                        at.to_zoned(launch.time_zone.clone())
+                            .strftime("%d/%m/%Y à %H:%M")
+                    ),
+                    None => println!(
+                        "Proxy : fichier PAC {}, pas encore téléchargé (réglages du système en \
+                         attendant)",
+                        s.pac_url
+                    ),
+                }
+                if !s.proxy_username.is_empty() {
+                    println!("Identifiant : {}", s.proxy_username);
+                    println!("Mot de passe : {password}");
+                }
+            }
         }
     };
     match action {

@@ -143,13 +143,18 @@ fn network_line(settings: &network::NetworkSettings) -> String {
             "proxy manuel {}:{}{}",
             settings.proxy_host,
             settings.proxy_port,
-            if settings.proxy_username.is_empty() {
-                ""
-            } else {
-                ", avec identifiant"
-            }
+            with_account(settings)
         ),
-        ProxyMode::Pac => format!("fichier PAC {}", settings.pac_url),
+        ProxyMode::Pac => format!("fichier PAC {}{}", settings.pac_url, with_account(settings)),
+    }
+}
+
+/// Whether a proxy account is set, never its name: the support text names no one.
+fn with_account(settings: &network::NetworkSettings) -> &'static str {
+    if settings.proxy_username.is_empty() {
+        ""
+    } else {
+        ", avec identifiant"
     }
 }
 

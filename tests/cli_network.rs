@@ -283,4 +283,68 @@ async fn the_manual_proxy_set_on_the_command_line_is_used_with_its_password() {
     );
     let shown = cli(data, &["reseau", "afficher"], "", hubee, particulier).await;
     assert_eq!(stdout(&shown), "Proxy : réglages du système\n");
+
+    // A PAC file that names the same proxy: the account kept from the manual mode goes to it.
+    let pac_url = format!(
+        "http://127.0.0.1:{}/proxy.pac",
+        pac_server(format!(
+            "function FindProxyForURL(url, host) {{ return \"PROXY 127.0.0.1:{port}\"; }}"
+        ))
+        .await
+    );
+    seen.lock().unwrap().clear();
+    let set = cli(
+        data,
+        &["reseau", "regler", "--mode", "pac", "--pac", &pac_url],
+        "",
+        hubee,
+        particulier,
+    )
+    .await;
+    assert_ok(&set);
+    let text = stdout(&set);
+    assert!(
+        text.contains(&format!("Proxy : fichier PAC {pac_url}, téléchargé le"))
+            && text.contains("Identifiant : agent\nMot de passe : configuré le"),
+        "{text}"
+    );
+    let output = cli(data, &["reseau", "tester"], "", hubee, particulier).await;
+    let text = stdout(&output);
+    assert!(
+        text.starts_with(&format!(
+            "Test de connexion de Majastres (production), fichier PAC {pac_url} (identifiant \
+             agent)\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("API Particulier : disponibilité du quotient familial : réussi"),
+        "{text}"
+    );
+    assert!(
+        seen.lock().unwrap().iter().any(|line| line
+            == "GET http://particulier.guichet-qf.invalid/api/cnaf_msa_quotient_familial/ping HTTP/1.1"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
+
+/// Serves `script` as a PAC file at any path, to any number of downloads.
+async fn pac_server(script: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buffer = [0u8; 2048];
+            let _ = socket.read(&mut buffer).await;
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/x-ns-proxy-autoconfig\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{script}",
+                script.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    port
 }

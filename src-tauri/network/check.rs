@@ -429,13 +429,19 @@ fn proxy_status(service: &str, url: &str, network: &Network, status: u16) -> Opt
 }
 
 fn proxy_credentials_advice(network: &Network) -> String {
-    match network.proxy() {
-        Some(proxy) => format!(
+    match (network.proxy(), network.pac()) {
+        (Some(proxy), _) => format!(
             "Vérifiez l'identifiant et le mot de passe du proxy {proxy} dans Paramètres › Réseau \
              et proxy (demandez-les au service informatique)."
         ),
-        None => "Choisissez « Proxy manuel » dans Paramètres › Réseau et proxy et saisissez \
-                 l'identifiant et le mot de passe du proxy donnés par le service informatique."
+        (None, Some(_)) => "Saisissez ou vérifiez l'identifiant et le mot de passe du proxy, \
+                            sous l'adresse du fichier PAC dans Paramètres › Réseau et proxy \
+                            (demandez-les au service informatique)."
+            .into(),
+        (None, None) => "Choisissez « Proxy manuel » ou « Fichier de configuration \
+                         automatique (PAC) » dans Paramètres › Réseau et proxy et saisissez \
+                         l'identifiant et le mot de passe du proxy donnés par le service \
+                         informatique."
             .into(),
     }
 }

@@ -15,12 +15,14 @@
 //! - **Proxy modes**: `systeme` (the default) lets reqwest read the system settings — the
 //!   `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` variables, then Windows' Internet options
 //!   (`ProxyEnable`/`ProxyServer`/`ProxyOverride`) or macOS' settings (reqwest's `system-proxy`
-//!   feature); `aucun` goes direct; `manuel` names a host and port, with an optional account whose
-//!   password is sealed in the vault ([`crate::vault::InstallationSecret::ProxyPassword`]) and
-//!   never sent to the web view.
+//!   feature); `aucun` goes direct; `manuel` names a host and port.
 //! - **PAC files** (`pac` mode) are downloaded, kept, and evaluated for each service's address
 //!   in a sandboxed JavaScript engine; see [`pac`]. Until a first copy is downloaded, the
 //!   system settings apply, and the description says so.
+//! - **Proxy account**: in the `manuel` and `pac` modes, an optional account is sent in Basic to
+//!   whichever proxy the request goes through (never to a direct connection). Its password is
+//!   sealed in the vault ([`crate::vault::InstallationSecret::ProxyPassword`]) and never sent
+//!   to the web view.
 //!
 //! The settings are installation-wide (one network per town hall) and kept as JSON in the
 //! `settings` table. The connection test is in [`check`].
@@ -161,19 +163,7 @@ pub fn problems(settings: &NetworkSettings) -> Vec<String> {
                         .to_string(),
                 );
             }
-            let username = &settings.proxy_username;
-            if username.contains(':') || username.chars().any(char::is_control) {
-                problems.push(
-                    "Identifiant du proxy : il ne peut contenir ni « : » ni retour à la ligne."
-                        .to_string(),
-                );
-            } else if username.trim() != username.as_str() {
-                problems.push(
-                    "Identifiant du proxy : retirez les espaces au début ou à la fin.".to_string(),
-                );
-            } else if username.len() > 256 {
-                problems.push("Identifiant du proxy : 256 caractères au plus.".to_string());
-            }
+            problems.extend(username_problem(&settings.proxy_username));
         }
         ProxyMode::Pac => {
             let url = settings.pac_url.trim();
@@ -191,9 +181,23 @@ pub fn problems(settings: &NetworkSettings) -> Vec<String> {
                     "Adresse du fichier PAC : « {url} » n'est pas une adresse http ou https."
                 ));
             }
+            problems.extend(username_problem(&settings.proxy_username));
         }
     }
     problems
+}
+
+/// What is wrong with the proxy account's name, which goes into a Basic header.
+fn username_problem(username: &str) -> Option<String> {
+    if username.contains(':') || username.chars().any(char::is_control) {
+        Some("Identifiant du proxy : il ne peut contenir ni « : » ni retour à la ligne.".into())
+    } else if username.trim() != username {
+        Some("Identifiant du proxy : retirez les espaces au début ou à la fin.".into())
+    } else if username.len() > 256 {
+        Some("Identifiant du proxy : 256 caractères au plus.".into())
+    } else {
+        None
+    }
 }
 
 /// `Ok` when `settings` has no problem, else every message in one validation error.
@@ -306,6 +310,30 @@ pub fn save(
     store.read(view)
 }
 
+/// The account a proxy asks for. The password may be missing: the proxy then gets the name
+/// with an empty password, and its 407 says what is wrong.
+#[derive(Debug, Clone)]
+struct ProxyAccount {
+    username: String,
+    password: Option<SecretString>,
+}
+
+impl ProxyAccount {
+    fn from_credentials(credentials: Option<(String, Option<SecretString>)>) -> Option<Self> {
+        credentials.map(|(username, password)| ProxyAccount { username, password })
+    }
+
+    /// `proxy` sending this account in Basic.
+    fn apply(&self, proxy: reqwest::Proxy) -> reqwest::Proxy {
+        let password = self
+            .password
+            .as_ref()
+            .map(|password| password.expose_secret().to_string())
+            .unwrap_or_default();
+        proxy.basic_auth(&self.username, &password)
+    }
+}
+
 /// Where the HTTP clients' connections go.
 #[derive(Debug, Clone, Default)]
 enum Route {
@@ -313,12 +341,14 @@ enum Route {
     System,
     Direct,
     /// What the downloaded PAC file says for each address.
-    Pac(std::sync::Arc<pac::PacRoute>),
+    Pac {
+        route: std::sync::Arc<pac::PacRoute>,
+        account: Option<ProxyAccount>,
+    },
     Proxy {
         host: String,
         port: u16,
-        username: Option<String>,
-        password: Option<SecretString>,
+        account: Option<ProxyAccount>,
     },
 }
 
@@ -350,16 +380,11 @@ impl Network {
         port: u16,
         credentials: Option<(String, Option<SecretString>)>,
     ) -> Network {
-        let (username, password) = match credentials {
-            Some((username, password)) => (Some(username), password),
-            None => (None, None),
-        };
         Network {
             route: Route::Proxy {
                 host: host.to_string(),
                 port,
-                username,
-                password,
+                account: ProxyAccount::from_credentials(credentials),
             },
             pac_url: None,
         }
@@ -373,16 +398,34 @@ impl Network {
     /// The downloaded PAC file in use, if the PAC mode has one.
     pub fn pac(&self) -> Option<&pac::PacRoute> {
         match &self.route {
-            Route::Pac(route) => Some(route),
+            Route::Pac { route, .. } => Some(route),
             _ => None,
         }
     }
 
-    /// Through the PAC file at `url` whose text is `script`.
-    pub fn through_pac(url: &str, script: String) -> Network {
+    /// Through the PAC file at `url` whose text is `script`, sending Basic credentials, when
+    /// given, to every proxy the file names.
+    pub fn through_pac(
+        url: &str,
+        script: String,
+        credentials: Option<(String, Option<SecretString>)>,
+    ) -> Network {
         Network {
-            route: Route::Pac(std::sync::Arc::new(pac::PacRoute::new(url, script))),
+            route: Route::Pac {
+                route: std::sync::Arc::new(pac::PacRoute::new(url, script)),
+                account: ProxyAccount::from_credentials(credentials),
+            },
             pac_url: Some(url.to_string()),
+        }
+    }
+
+    /// The name of the proxy account, if one is set.
+    fn account_name(&self) -> Option<&str> {
+        match &self.route {
+            Route::Pac { account, .. } | Route::Proxy { account, .. } => {
+                account.as_ref().map(|account| account.username.as_str())
+            }
+            Route::System | Route::Direct => None,
         }
     }
 
@@ -396,25 +439,18 @@ impl Network {
 
     /// How the connections go, in French, for the test's report.
     pub fn describe(&self) -> String {
-        match (&self.route, &self.pac_url) {
-            (Route::Pac(route), _) => format!("fichier PAC {}", route.url()),
+        let route = match (&self.route, &self.pac_url) {
+            (Route::Pac { route, .. }, _) => format!("fichier PAC {}", route.url()),
             (Route::System, Some(pac)) => format!(
                 "fichier PAC {pac}, pas encore téléchargé : réglages du système en attendant"
             ),
             (Route::System, None) => "réglages du système".to_string(),
             (Route::Direct, _) => "sans proxy (connexion directe)".to_string(),
-            (
-                Route::Proxy {
-                    host,
-                    port,
-                    username,
-                    ..
-                },
-                _,
-            ) => match username {
-                Some(username) => format!("proxy {host}:{port} (identifiant {username})"),
-                None => format!("proxy {host}:{port}"),
-            },
+            (Route::Proxy { host, port, .. }, _) => format!("proxy {host}:{port}"),
+        };
+        match self.account_name() {
+            Some(username) => format!("{route} (identifiant {username})"),
+            None => route,
         }
     }
 
@@ -426,15 +462,19 @@ impl Network {
         Ok(match &self.route {
             Route::System => builder,
             Route::Direct => builder.no_proxy(),
-            Route::Pac(route) => {
+            Route::Pac { route, account } => {
                 let route = route.clone();
-                builder.proxy(reqwest::Proxy::custom(move |url| route.proxy_for(url)))
+                let proxy = reqwest::Proxy::custom(move |url| route.proxy_for(url));
+                // reqwest sends the header only to a proxy the file chose, never on `DIRECT`.
+                builder.proxy(match account {
+                    Some(account) => account.apply(proxy),
+                    None => proxy,
+                })
             }
             Route::Proxy {
                 host,
                 port,
-                username,
-                password,
+                account,
             } => {
                 let mut proxy =
                     reqwest::Proxy::all(format!("http://{host}:{port}")).map_err(|e| {
@@ -445,12 +485,8 @@ impl Network {
                     })?;
                 // The simulators listen on this PC: a proxy could not reach them.
                 proxy = proxy.no_proxy(reqwest::NoProxy::from_string(LOOPBACK));
-                if let Some(username) = username {
-                    let password = password
-                        .as_ref()
-                        .map(|password| password.expose_secret().to_string())
-                        .unwrap_or_default();
-                    proxy = proxy.basic_auth(username, &password);
+                if let Some(account) = account {
+                    proxy = account.apply(proxy);
                 }
                 builder.proxy(proxy)
             }
@@ -470,8 +506,8 @@ impl Network {
     }
 }
 
-/// The network of the installation: the saved settings and, for a manual proxy with an
-/// account, its password from the vault. `key` may be `None` when the vault is locked; a
+/// The network of the installation: the saved settings and, for a proxy (manual or from the
+/// PAC file) with an account, its password from the vault. `key` may be `None` when the vault is locked; a
 /// proxy that needs the password then says so.
 pub fn load(store: &Store, key: Option<&DataKey>) -> Result<Network> {
     let settings = store.read(get)?;
@@ -483,7 +519,9 @@ fn resolve(store: &Store, key: Option<&DataKey>, settings: &NetworkSettings) -> 
         ProxyMode::Systeme => Network::system(),
         ProxyMode::Aucun => Network::direct(),
         ProxyMode::Pac => match store.read(|conn| pac::stored(conn, &settings.pac_url))? {
-            Some(kept) => Network::through_pac(&kept.url, kept.script),
+            Some(kept) => {
+                Network::through_pac(&kept.url, kept.script, account(store, key, settings)?)
+            }
             None => Network {
                 route: Route::System,
                 pac_url: Some(settings.pac_url.clone()),
@@ -492,28 +530,33 @@ fn resolve(store: &Store, key: Option<&DataKey>, settings: &NetworkSettings) -> 
         ProxyMode::Manuel => {
             validate(settings)?;
             let port = port(settings).unwrap_or(8080);
-            let credentials = if settings.proxy_username.is_empty() {
-                None
-            } else {
-                let stored = store.read(|conn| {
-                    vault::installation_configured_at(conn, InstallationSecret::ProxyPassword)
-                })?;
-                let password = match (stored, key) {
-                    (None, _) => None,
-                    (Some(_), Some(key)) => {
-                        vault::get_installation(store, key, InstallationSecret::ProxyPassword)?
-                    }
-                    (Some(_), None) => {
-                        return Err(Error::new(
-                            Code::VaultLocked,
-                            "Le coffre des secrets est verrouillé : le mot de passe du proxy \
-                             ne peut pas être lu. Saisissez la phrase de protection.",
-                        ))
-                    }
-                };
-                Some((settings.proxy_username.clone(), password))
-            };
-            Network::through_proxy(&settings.proxy_host, port, credentials)
+            Network::through_proxy(&settings.proxy_host, port, account(store, key, settings)?)
         }
     })
+}
+
+/// The proxy account of `settings` with its password from the vault, `None` without a name.
+fn account(
+    store: &Store,
+    key: Option<&DataKey>,
+    settings: &NetworkSettings,
+) -> Result<Option<(String, Option<SecretString>)>> {
+    if settings.proxy_username.is_empty() {
+        return Ok(None);
+    }
+    let stored = store
+        .read(|conn| vault::installation_configured_at(conn, InstallationSecret::ProxyPassword))?;
+    let password =
+        match (stored, key) {
+            (None, _) => None,
+            (Some(_), Some(key)) => {
+                vault::get_installation(store, key, InstallationSecret::ProxyPassword)?
+            }
+            (Some(_), None) => return Err(Error::new(
+                Code::VaultLocked,
+                "Le coffre des secrets est verrouillé : le mot de passe du proxy ne peut pas être \
+                 lu. Saisissez la phrase de protection.",
+            )),
+        };
+    Ok(Some((settings.proxy_username.clone(), password)))
 }

@@ -21,8 +21,9 @@
 //!   test `isInNet(dnsResolve(host), "10.0.0.0", …)` for the intranet), and `myIpAddress()` is
 //!   the PC's address on its outgoing interface. The script comes from the address that the
 //!   commune's administrator typed.
-//! - **Not covered:** a proxy that wants an account in PAC mode (choose the manual mode), and
-//!   WPAD discovery without an address.
+//! - **A proxy account**, when Paramètres has one, is sent in Basic to whichever proxy the file
+//!   names (see [`super::Network::client_builder`]); a `DIRECT` answer sends it nowhere.
+//! - **Not covered:** WPAD discovery without an address.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -19,6 +19,17 @@ const SIRET: &str = "21040107100019";
 const COG: &str = "04107";
 const SHORT: Duration = Duration::from_secs(3);
 
+/// The vault of `store`, protected by a passphrase (no system keyring in tests).
+fn open_vault(store: &Store, now: Timestamp) -> DataKey {
+    vault::open_or_init(
+        store,
+        &vault::NoKeystore,
+        Some(&"phrase de protection longue".into()),
+        now,
+    )
+    .unwrap()
+}
+
 fn manual(host: &str, port: &str, username: &str) -> NetworkSettings {
     NetworkSettings {
         mode: ProxyMode::Manuel,
@@ -75,6 +86,15 @@ fn each_field_is_checked_in_french_for_its_mode_only() {
     assert!(problems(&pac("http://proxy.mairie.local/proxy.pac")).is_empty());
     assert!(problems(&pac(""))[0].starts_with("Adresse du fichier PAC : saisissez"));
     assert!(problems(&pac("file:///C:/proxy.pac"))[0].contains("n'est pas une adresse http"));
+    let pac_account = NetworkSettings {
+        proxy_username: " agent".into(),
+        ..pac("http://proxy.mairie.local/proxy.pac")
+    };
+    assert_eq!(
+        problems(&pac_account),
+        vec!["Identifiant du proxy : retirez les espaces au début ou à la fin.".to_string()],
+        "the PAC mode's account is checked too"
+    );
     let error = validate(&manual("", "x", "")).unwrap_err();
     assert_eq!(error.code, Code::Validation);
     assert!(error.message.contains("Adresse du proxy") && error.message.contains("Port du proxy"));
@@ -85,13 +105,7 @@ fn settings_and_the_proxy_password_are_saved_and_the_password_never_shown() {
     let (_dir, store, _commune) = crate::fixtures::store_with_commune();
     let now = Timestamp::from_second(1_795_000_000).unwrap();
     assert_eq!(store.read(get).unwrap(), NetworkSettings::default());
-    let key = vault::open_or_init(
-        &store,
-        &vault::NoKeystore,
-        Some(&"phrase de protection longue".into()),
-        now,
-    )
-    .unwrap();
+    let key = open_vault(&store, now);
     let change = |password: Option<&str>, forget| NetworkChange {
         settings: manual(" proxy.mairie.local ", " 3128 ", "agent"),
         proxy_password: password.map(str::to_string),
@@ -666,14 +680,44 @@ async fn the_pac_mode_downloads_the_file_and_sends_each_service_where_it_says() 
              Particulier par le proxy 127.0.0.1:{proxy_port}."
         )
     );
-    // The proxy the file names was asked for both services (it wants an account, which the
-    // PAC mode does not give: a 407, named as such).
+    // The proxy the file names was asked for both services; it wants an account, which is not
+    // set yet: a 407, named as such, with advice for this mode.
     assert_eq!(
         kinds(&report)[1..],
         [Some(FailureKind::ProxyCredentials); 2],
         "{}",
         report.text()
     );
+    assert!(
+        report.lines[2]
+            .advice
+            .contains("sous l'adresse du fichier PAC"),
+        "{}",
+        report.lines[2].advice
+    );
+    assert_both_services_went_through(&seen);
+
+    // With the account saved beside the PAC address, the proxy the file names lets both
+    // services through, and the password came from the vault.
+    let key = open_vault(&store, now);
+    let mut change = pac_change(&pac_url);
+    change.settings.proxy_username = "agent".into();
+    change.proxy_password = Some("secret".into());
+    save_fetching_pac(&store, Some(&key), change, now, SHORT)
+        .await
+        .unwrap();
+    assert!(matches!(
+        load(&store, None).unwrap_err().code,
+        Code::VaultLocked
+    ));
+    let network = load(&store, Some(&key)).unwrap();
+    assert_eq!(
+        network.describe(),
+        format!("fichier PAC {pac_url} (identifiant agent)")
+    );
+    seen.lock().unwrap().clear();
+    let report = run(&network, &urls, credentials("x")).await;
+    assert!(report.lines[2].ok, "{}", report.text());
     assert_both_services_went_through(&seen);
 
     // The simulators on this PC are reached directly although the file names a dead proxy.

@@ -179,6 +179,16 @@ const SCREENS = [
       await page.click(`.toc a[href="#${id}"]`);
     },
   })),
+  {
+    name: "Paramètres › réseau, fichier PAC avec identifiant du proxy",
+    url: "scenario=shell&view=parametres",
+    ready: "#network-account:not([hidden]) #network-proxy-username",
+    reach: async (page) => {
+      await page.waitForSelector("#network-form");
+      await page.click('.toc a[href="#settings-network"]');
+      await page.check("#network-mode-pac");
+    },
+  },
   { name: "Paramètres — agent (droits simples)", url: "scenario=shell_agent&view=parametres", ready: "#settings-communes" },
   { name: "À propos", url: "scenario=shell&view=a-propos", ready: "#about-support-text" },
   {

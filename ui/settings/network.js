@@ -23,8 +23,13 @@ const MODES = [
   { value: "systeme", label: "Réglages du système (recommandé)", hint: "Le proxy configuré dans Windows (Options Internet) ou par le service informatique, comme pour le navigateur." },
   { value: "aucun", label: "Aucun proxy", hint: "Connexion directe à internet, même si Windows indique un proxy." },
   { value: "manuel", label: "Proxy manuel", hint: "L'adresse et le port du proxy donnés par le service informatique, avec son identifiant s'il en demande un." },
-  { value: "pac", label: "Fichier de configuration automatique (PAC)", hint: "L'adresse du fichier donnée par le service informatique. Guichet QF le télécharge en enregistrant, puis chaque jour, et suit ce qu'il indique pour chaque site. Un proxy qui demande un identifiant n'est pas pris en charge dans ce mode : choisissez alors « Proxy manuel »." },
+  { value: "pac", label: "Fichier de configuration automatique (PAC)", hint: "L'adresse du fichier donnée par le service informatique. Guichet QF le télécharge en enregistrant, puis chaque jour, et suit ce qu'il indique pour chaque site, avec l'identifiant du proxy s'il en demande un." },
 ];
+
+/** @param {NetworkSettings} s */
+function withAccount(s) {
+  return s.proxy_username ? `, avec l'identifiant ${s.proxy_username}` : "";
+}
 
 /** @param {NetworkView} view */
 function describe(view) {
@@ -33,10 +38,10 @@ function describe(view) {
     case "aucun":
       return "Guichet QF se connecte directement à internet, sans proxy.";
     case "manuel":
-      return `Guichet QF passe par le proxy ${s.proxy_host}:${s.proxy_port}${s.proxy_username ? ` avec l'identifiant ${s.proxy_username}` : ""}.`;
+      return `Guichet QF passe par le proxy ${s.proxy_host}:${s.proxy_port}${withAccount(s)}.`;
     case "pac":
       return view.pac_fetched_at
-        ? `Guichet QF suit le fichier PAC ${s.pac_url}, téléchargé le ${formatDateTime(view.pac_fetched_at)}.`
+        ? `Guichet QF suit le fichier PAC ${s.pac_url}, téléchargé le ${formatDateTime(view.pac_fetched_at)}${withAccount(s)}.`
         : `Fichier PAC ${s.pac_url} pas encore téléchargé : les réglages du système sont utilisés en attendant.`;
     default:
       return "Guichet QF utilise les réglages du système pour le proxy.";
@@ -70,17 +75,20 @@ export function networkSection(context) {
     const password = textField({ id: "network-proxy-password", label: "Mot de passe du proxy", hint: `${passwordState} Il est chiffré dans le coffre des secrets et n'est jamais réaffiché.`, type: "password", autocomplete: "new-password", required: false });
     const forget = h("input", { type: "checkbox", id: "network-forget-password", disabled: !view.proxy_password_configured_at });
     const forgetField = h("div", { class: "field checkbox" }, forget, h("label", { for: "network-forget-password" }, "Effacer le mot de passe enregistré"));
-    const manual = h("div", { id: "network-manual" }, host.wrapper, port.wrapper, username.wrapper, password.wrapper, forgetField);
+    const manual = h("div", { id: "network-manual" }, host.wrapper, port.wrapper);
     const pac = textField({ id: "network-pac-url", label: "Adresse du fichier PAC", hint: "Donnée par le service informatique (exemple : http://proxy.mairie.local/proxy.pac).", type: "url", value: s.pac_url });
     const pacBlock = h("div", { id: "network-pac" }, pac.wrapper);
+    // The account goes to the manual proxy or to whichever proxy the PAC file names.
+    const account = h("div", { id: "network-account" }, username.wrapper, password.wrapper, forgetField);
     const sync = () => {
       manual.hidden = mode.value() !== "manuel";
       pacBlock.hidden = mode.value() !== "pac";
+      account.hidden = mode.value() !== "manuel" && mode.value() !== "pac";
     };
     mode.fieldset.addEventListener("change", sync);
     sync();
     const submit = h("button", { type: "submit", class: "button", id: "network-submit" }, "Enregistrer");
-    const element = h("form", { class: "form", id: "network-form", novalidate: true }, mode.fieldset, manual, pacBlock, h("div", { class: "actions" }, submit));
+    const element = h("form", { class: "form", id: "network-form", novalidate: true }, mode.fieldset, manual, pacBlock, account, h("div", { class: "actions" }, submit));
     element.addEventListener("submit", (event) => {
       event.preventDefault();
       once(element, async () => {
