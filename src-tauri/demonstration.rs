@@ -18,6 +18,7 @@ use crate::communes::{self, Commune, Environment, NewCommune};
 use crate::error::{Code, Error, Result};
 use crate::simulators::demo::{self, Demo};
 use crate::store::{self, Store};
+use crate::tariffs::{Bracket, Grid, Pricing, ServiceKind};
 use crate::vault::{self, DataKey, SecretKind, SecretString};
 
 /// The demonstration's folder inside the real data directory.
@@ -137,7 +138,9 @@ const DEMO_CODES_SEED: u64 = 0x51E5;
 /// Makes the demonstration's families known to its API Particulier (every start: the
 /// simulators start empty) and, the first time, writes them into the family file with their
 /// pivot identity and an older QF: two in three then change at the first refresh. The draw is
-/// the same at every start, so the stored families always match the simulator's.
+/// the same at every start, so the stored families always match the simulator's. The first
+/// time also saves [`demo_grid`], so that a QF looked up in the demonstration shows its
+/// bracket and price; a grid the agent then deletes does not come back.
 fn seed_families(store: &Store, set: &Demo, commune: &Commune, now: Timestamp) -> Result<()> {
     use crate::families::{self, BirthParts, NewMember, NewQf, Role, Source};
     use crate::simulators::hubee::{caf_spelling, Gender};
@@ -196,8 +199,47 @@ fn seed_families(store: &Store, set: &Demo, commune: &Commune, now: Timestamp) -
             };
             families::add_qf(tx, id, &qf, AGENT_NAME, now)?;
         }
+        crate::tariffs::store::save(tx, commune.id, &demo_grid(now), AGENT_NAME, now)?;
         Ok(())
     })
+}
+
+/// The demonstration's tariff grid: the after-school care of a real délibération (Lieuvin,
+/// users-and-peers §4.2), six brackets priced by the hour, valid from the start of the school
+/// year in progress with no end, so that it applies whatever the day of the demonstration.
+pub fn demo_grid(now: Timestamp) -> Grid {
+    let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+    let year = if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    };
+    let bracket = |min: i64, max: Option<i64>, price_cents: i64| Bracket {
+        label: String::new(),
+        min,
+        max,
+        price_cents,
+    };
+    Grid {
+        id: None,
+        service: "périscolaire".into(),
+        kind: ServiceKind::Ordinaire,
+        valid_from: jiff::civil::date(year, 9, 1),
+        valid_to: None,
+        unit: "heure".into(),
+        default_cents: 213,
+        pricing: Pricing::Tranches {
+            brackets: vec![
+                bracket(0, Some(399), 29),
+                bracket(400, Some(599), 71),
+                bracket(600, Some(799), 100),
+                bracket(800, Some(1099), 135),
+                bracket(1100, Some(1499), 184),
+                bracket(1500, None, 213),
+            ],
+        },
+        gaps_confirmed: false,
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +287,43 @@ mod tests {
         assert_eq!(secret.expose_secret(), second.set.credentials.client_secret);
         assert_ne!(secret.expose_secret(), first_secret);
         second.set.stop().await;
+    }
+
+    #[tokio::test]
+    async fn the_demonstration_prices_by_a_grid_valid_today_that_a_deletion_removes_for_good() {
+        use crate::tariffs::store as grids;
+        let real = tempfile::tempdir().unwrap();
+        // 10 August: the school year in progress started the previous September.
+        let august = "2027-08-10T10:00:00Z".parse::<Timestamp>().unwrap();
+        let demo = start(real.path(), demo::TOKEN_LIFETIME, august)
+            .await
+            .unwrap();
+        let today = jiff::civil::date(2027, 8, 10);
+        let valid = demo
+            .store
+            .read(|conn| grids::grids_on(conn, demo.commune.id, today))
+            .unwrap();
+        assert_eq!(valid.len(), 1);
+        assert_eq!(valid[0].valid_from, jiff::civil::date(2026, 9, 1));
+        assert!(crate::tariffs::problems(&valid[0]).is_empty());
+        // A family's latest QF is priced by it (a QF of 650 € is in the third bracket).
+        let priced = grids::tariffs_for_qf(&valid, Some(650)).unwrap();
+        assert_eq!(priced[0].priced.price_cents, 100, "{priced:?}");
+        assert_eq!(priced[0].priced.label, "Tranche 3");
+        let grid_id = valid[0].id.unwrap();
+        grids::remove(&demo.store, demo.commune.id, grid_id, august).unwrap();
+        demo.set.stop().await;
+        drop(demo.store);
+
+        let again = start(real.path(), demo::TOKEN_LIFETIME, august)
+            .await
+            .unwrap();
+        assert!(again
+            .store
+            .read(|conn| grids::list(conn, again.commune.id))
+            .unwrap()
+            .is_empty());
+        again.set.stop().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
