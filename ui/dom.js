@@ -50,10 +50,33 @@ function appendChildren(parent, children) {
   for (const child of children) {
     if (Array.isArray(child)) {
       appendChildren(parent, child);
+    } else if (typeof child === "string") {
+      parent.append(frenchSpacing(child));
     } else if (child !== null && child !== undefined && child !== false) {
       parent.append(typeof child === "number" ? String(child) : child);
     }
   }
+}
+
+/**
+ * French typography's non-breaking spaces: inside « guillemets » and before
+ * « : ; ! ? € », so that a line never starts with a colon or a closing
+ * guillemet. Messages are written (and come from Rust) with ordinary spaces;
+ * the screen gets the right ones here, for every text that h() or setText()
+ * puts in the page.
+ * @param {string} text
+ */
+export function frenchSpacing(text) {
+  return text.replace(/« /g, "«\u00a0").replace(/ ([:;!?»€])/g, "\u00a0$1");
+}
+
+/**
+ * Replaces an element's text, with {@link frenchSpacing}.
+ * @param {Element} element
+ * @param {string} text
+ */
+export function setText(element, text) {
+  element.textContent = frenchSpacing(text);
 }
 
 /**

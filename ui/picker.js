@@ -4,7 +4,7 @@
 // an ARIA combobox: they work the same with a keyboard, a mouse and a screen
 // reader, with nothing to learn.
 
-import { h } from "./dom.js";
+import { h, setText } from "./dom.js";
 
 /**
  * @template T
@@ -73,9 +73,9 @@ export function picker({ id, label, hint, search, describe, key, onError }) {
           return h("li", {}, button);
         }),
       );
-      count.textContent = found.length === 0
+      setText(count, found.length === 0
         ? "Aucune suggestion."
-        : `${found.length} suggestion${found.length > 1 ? "s" : ""} sous le champ.`;
+        : `${found.length} suggestion${found.length > 1 ? "s" : ""} sous le champ.`);
     } catch (reason) {
       onError(reason);
     }
@@ -84,7 +84,7 @@ export function picker({ id, label, hint, search, describe, key, onError }) {
   /** @param {T} item */
   function choose(item) {
     chosen = item;
-    choice.textContent = describe(item);
+    setText(choice, describe(item));
     chosenBox.hidden = false;
     searchBox.hidden = true;
     list.replaceChildren();

@@ -10,7 +10,8 @@
 // 200 % zoom to find anything wider than the window, and every field marked
 // invalid must be described by its error message. The run fails (exit 1) on a
 // serious or critical axe violation, a sideways scroll, an invalid field
-// without its message, a JavaScript error or a screen that cannot be reached.
+// without its message, a text without French non-breaking spaces (« : »), a
+// JavaScript error or a screen that cannot be reached.
 // Axe's moderate and minor findings are printed as remarks.
 //
 // Why Chromium and a fake backend: the fake backend reaches every state
@@ -419,6 +420,24 @@ async function main() {
         for (const field of unexplained) {
           blockingCount += 1;
           lines.push(`  ÉCHEC champ invalide sans message d'erreur lié (aria-describedby) : ${field}`);
+        }
+        // French spacing (ui/dom.js frenchSpacing): a text put in the page
+        // without it could wrap before a colon or after an opening guillemet.
+        const unspaced = await page.evaluate(() => {
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          /** @type {string[]} */
+          const found = [];
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const text = node.textContent ?? "";
+            if (/« | [:;!?»€]/.test(text) && !node.parentElement?.closest("script, style, textarea")) {
+              found.push(text.trim().slice(0, 80));
+            }
+          }
+          return found;
+        });
+        for (const text of unspaced.slice(0, 5)) {
+          blockingCount += 1;
+          lines.push(`  ÉCHEC [typographie] espace ordinaire au lieu d'une espace insécable : « ${text} »`);
         }
         await page.emulateMedia({ forcedColors: "none" });
         // 200 % zoom of a 1280×1024 screen: two device pixels per CSS pixel

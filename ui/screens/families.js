@@ -7,7 +7,7 @@
 
 import { familiesPending, familyAttestationOpen, familyAttestationSaveAs, familyChange, familyOpen, familyPaperCheck, familySearch, familySettle, familyTariffs, lettersOpen } from "../api.js";
 import { confirmAction } from "../dialogs.js";
-import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, once, scrollRegion, statusRegion } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, focusHeading, h, once, scrollRegion, setText, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
 import { fileButton } from "../files.js";
 import { exportPanel } from "./export.js";
@@ -278,9 +278,9 @@ export function renderFamilies(main, context) {
         return;
       }
       clearRegion(error);
-      count.textContent = found.length === 0
+      setText(count, found.length === 0
         ? "Aucune famille ne correspond à la recherche."
-        : `${found.length} famille${found.length > 1 ? "s trouvées" : " trouvée"}.`;
+        : `${found.length} famille${found.length > 1 ? "s trouvées" : " trouvée"}.`);
       results.replaceChildren(found.length === 0 ? "" : h(
         "ul",
         { class: "family-results", id: "families-list" },
@@ -789,7 +789,7 @@ function paperSection(family, apply) {
           for (const problem of problems) {
             const where = form.querySelector(`#family-paper-${problem.field}-error`);
             if (where) {
-              where.textContent = problem.message;
+              setText(where, problem.message);
             }
             controls[problem.field].setAttribute("aria-invalid", "true");
             if (problem.field === "periode") {

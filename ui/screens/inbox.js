@@ -5,7 +5,7 @@
 
 import { dossierDecide, dossierFileOpen, dossierOpen, inboxSearch, qfTariffs, syncNow } from "../api.js";
 import { confirmAction, openModal } from "../dialogs.js";
-import { alertRegion, announce, clearRegion, focusHeading, h, once, scrollRegion, statusRegion, uniqueId } from "../dom.js";
+import { alertRegion, announce, clearRegion, focusHeading, h, once, scrollRegion, setText, statusRegion, uniqueId } from "../dom.js";
 import { report } from "../errors.js";
 import {
   formatBirthDate,
@@ -134,7 +134,7 @@ export function renderInbox(main, context) {
       if (shown < page.total) {
         text += ` (les ${shown} plus récents sont affichés : précisez la recherche)`;
       }
-      count.textContent = text + ".";
+      setText(count, text + ".");
     } catch (reason) {
       report(reason, error);
     }
@@ -461,12 +461,12 @@ function syncSection(communeId, context) {
       progress.hidden = false;
       progress.max = Math.max(state.total, 1);
       progress.value = state.done;
-      line.textContent = state.total > 0
+      setText(line, state.total > 0
         ? `Relevé en cours : ${state.done} dossier${state.done > 1 ? "s" : ""} sur ${state.total} (lot ${state.batch}).`
-        : "Relevé en cours : interrogation de Hubee…";
+        : "Relevé en cours : interrogation de Hubee…");
     } else {
       progress.hidden = true;
-      line.textContent = describe(state);
+      setText(line, describe(state));
       if (wasRunning) {
         for (const callback of passEnd) {
           callback();
@@ -482,7 +482,7 @@ function syncSection(communeId, context) {
       clearRegion(error);
       try {
         await syncNow();
-        line.textContent = "Relevé demandé…";
+        setText(line, "Relevé demandé…");
       } catch (reason) {
         report(reason, error);
       }
@@ -600,7 +600,7 @@ async function askRefusal(family) {
   cancel.addEventListener("click", () => dialog.close("cancel"));
   confirm.addEventListener("click", () => {
     if (textarea.value.trim() === "") {
-      problem.textContent = "Indiquez le motif du refus.";
+      setText(problem, "Indiquez le motif du refus.");
       textarea.setAttribute("aria-invalid", "true");
       textarea.focus();
       return;

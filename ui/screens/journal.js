@@ -5,7 +5,7 @@
 
 import { journalExport, journalList, journalVerify } from "../api.js";
 import { confirmAction } from "../dialogs.js";
-import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, scrollRegion, statusRegion } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, scrollRegion, setText, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
 import { JOURNAL_ACTION_LABELS, formatDateTimeSeconds } from "../format.js";
 
@@ -178,8 +178,8 @@ export function renderJournal(main, context) {
   }
 
   function drawList() {
-    count.textContent =
-      rows.length === 0 ? "" : `${rows.length} ligne${rows.length > 1 ? "s" : ""} affichée${rows.length > 1 ? "s" : ""}, de la plus récente à la plus ancienne.`;
+    setText(count,
+      rows.length === 0 ? "" : `${rows.length} ligne${rows.length > 1 ? "s" : ""} affichée${rows.length > 1 ? "s" : ""}, de la plus récente à la plus ancienne.`);
     if (rows.length === 0) {
       list.replaceChildren(h("p", {}, "Aucune ligne ne correspond à ces filtres."));
       return;

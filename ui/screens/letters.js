@@ -7,7 +7,7 @@
 // written to the access journal by the backend, with its number of letters.
 
 import { lettersOpen, lettersPreview, lettersRecipients, lettersSaveAs } from "../api.js";
-import { alertRegion, announce, clearRegion, h, scrollRegion, statusRegion } from "../dom.js";
+import { alertRegion, announce, clearRegion, h, scrollRegion, setText, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
 import { fileButton } from "../files.js";
 import { formatMonth, formatSize } from "../format.js";
@@ -124,10 +124,10 @@ export function lettersPanel(commune) {
 
   function showCount() {
     const chosen = ticked().length;
-    count.textContent =
+    setText(count,
       recipients.length === 0
         ? "Aucune famille sans quotient familial récent : il n'y a pas de lettre à imprimer."
-        : `${chosen} lettre${chosen > 1 ? "s" : ""} sur ${recipients.length} famille${recipients.length > 1 ? "s" : ""} sans quotient familial récent.`;
+        : `${chosen} lettre${chosen > 1 ? "s" : ""} sur ${recipients.length} famille${recipients.length > 1 ? "s" : ""} sans quotient familial récent.`);
     openButton.disabled = chosen === 0;
     saveAsButton.disabled = chosen === 0;
   }
@@ -138,7 +138,7 @@ export function lettersPanel(commune) {
     const chosen = ticked();
     if (chosen.length === 0) {
       image.hidden = true;
-      caption.textContent = "Cochez au moins une famille pour voir sa lettre.";
+      setText(caption, "Cochez au moins une famille pour voir sa lettre.");
       return;
     }
     preview.setAttribute("aria-busy", "true");
@@ -153,7 +153,7 @@ export function lettersPanel(commune) {
       const first = recipients.find((r) => r.family_id === chosen[0]);
       image.alt = `Aperçu de la lettre à la famille ${first?.name ?? ""}`;
       image.hidden = false;
-      caption.textContent = "Aperçu de la première lettre, telle qu'elle sera imprimée. Les autres ne changent que par le nom, le dernier QF connu et le QR code.";
+      setText(caption, "Aperçu de la première lettre, telle qu'elle sera imprimée. Les autres ne changent que par le nom, le dernier QF connu et le QR code.");
     } catch (reason) {
       if (ticket === previewTicket) {
         report(reason, error);

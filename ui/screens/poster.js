@@ -17,7 +17,7 @@ import {
   posterStudio,
   posterTexts,
 } from "../api.js";
-import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, statusRegion, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, frenchSpacing, h, setText, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { fileButton } from "../files.js";
 import { formatSize } from "../format.js";
@@ -201,9 +201,9 @@ export function renderPoster(main, context) {
 
   /** @param {LogoInfo | null} logo */
   function showLogo(logo) {
-    logoState.textContent = logo
+    setText(logoState, logo
       ? `Logo enregistré pour la commune : image ${logo.kind.toUpperCase()} de ${formatSize(logo.bytes)}.`
-      : "Aucun logo.";
+      : "Aucun logo.");
     logoRemove.hidden = !logo;
   }
 
@@ -248,7 +248,7 @@ export function renderPoster(main, context) {
       // The link may break only before the SIRET, never inside it.
       const cut = drawn.printed_link.lastIndexOf("/") + 1;
       caption.replaceChildren(
-        `Aperçu du PDF qui sera imprimé (${formatSize(drawn.pdf_bytes)}). Le QR code mène à :`,
+        frenchSpacing(`Aperçu du PDF qui sera imprimé (${formatSize(drawn.pdf_bytes)}). Le QR code mène à :`),
         h("span", { class: "poster-link" }, drawn.printed_link.slice(0, cut), h("wbr"), drawn.printed_link.slice(cut)),
       );
       if (!kit.hidden && website.area.value !== "") {

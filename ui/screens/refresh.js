@@ -6,7 +6,7 @@
 // "Appliquer"; families who opted out are never asked.
 
 import { onRefreshState, refreshApply, refreshNow, refreshPreview, refreshScheduleSet, refreshState } from "../api.js";
-import { alertRegion, announce, clearRegion, h, once, statusRegion } from "../dom.js";
+import { alertRegion, announce, clearRegion, h, once, setText, statusRegion } from "../dom.js";
 import { report } from "../errors.js";
 import { formatDateTime } from "../format.js";
 
@@ -153,7 +153,7 @@ export function renderRefresh(main, context) {
       try {
         await refreshNow(commune.id);
         progressBlock.hidden = false;
-        progressLabel.textContent = "Actualisation demandée…";
+        setText(progressLabel, "Actualisation demandée…");
         announce(status, "Actualisation lancée.");
       } catch (reason) {
         report(reason, error);
@@ -218,22 +218,22 @@ export function renderRefresh(main, context) {
       progressBlock.hidden = false;
       progress.max = Math.max(total, 1);
       progress.value = done;
-      progressLabel.textContent = total > 0 ? `${done} / ${total} familles` : "Préparation…";
+      setText(progressLabel, total > 0 ? `${done} / ${total} familles` : "Préparation…");
       startButton.disabled = true;
     } else {
       progressBlock.hidden = true;
       startButton.disabled = !view.configured;
-      startButton.textContent = latest?.state === "arretee" || latest?.state === "en_cours" ? "Reprendre l'actualisation" : "Actualiser maintenant";
+      setText(startButton, latest?.state === "arretee" || latest?.state === "en_cours" ? "Reprendre l'actualisation" : "Actualiser maintenant");
     }
     if (!view.configured) {
-      summaryLine.textContent = "Le jeton API Particulier de la commune n'est pas enregistré (Paramètres › Secrets) : l'actualisation est impossible.";
+      setText(summaryLine, "Le jeton API Particulier de la commune n'est pas enregistré (Paramètres › Secrets) : l'actualisation est impossible.");
     } else if (latest) {
       const who = latest.trigger === "programmee" ? "programmée" : `lancée par ${latest.agent}`;
-      summaryLine.textContent = `Dernière actualisation (${who}, ${formatDateTime(latest.started_at)}, ${STATE_LABELS[latest.state]}) : ${latest.text}.`;
+      setText(summaryLine, `Dernière actualisation (${who}, ${formatDateTime(latest.started_at)}, ${STATE_LABELS[latest.state]}) : ${latest.text}.`);
     } else {
-      summaryLine.textContent = "Aucune actualisation pour le moment.";
+      setText(summaryLine, "Aucune actualisation pour le moment.");
     }
-    stopLine.textContent = view.last_error ?? (latest?.state === "arretee" ? latest.stop_reason ?? "" : "");
+    setText(stopLine, view.last_error ?? (latest?.state === "arretee" ? latest.stop_reason ?? "" : ""));
     stopLine.hidden = stopLine.textContent === "";
     const previewable = latest && !view.running && (latest.state === "apercu" || latest.state === "arretee");
     if (!previewable) {

@@ -1,7 +1,7 @@
 // Helpers shared by the Paramètres sections.
 
 import { settingsGet, settingsUpdate } from "../api.js";
-import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, statusRegion, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, setText, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 
 /**
@@ -68,7 +68,7 @@ export function numberSettingSection(context, { id, key, label, hint, max, empty
         }
         try {
           const saved = await settingsUpdate({ ...(await settingsGet()), [key]: Number(value) });
-          current.textContent = describe(saved[key]);
+          setText(current, describe(saved[key]));
           field.input.value = String(saved[key]);
           onSaved?.(saved);
           announce(status, `Enregistré. ${describe(saved[key])}`);

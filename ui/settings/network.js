@@ -7,7 +7,7 @@
 // mode is saved (and every day); the screen says when it last was.
 
 import { networkCheck, networkGet, networkSave } from "../api.js";
-import { alertRegion, announce, clearInvalid, clearRegion, h, once, radioGroup, statusRegion, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, h, once, radioGroup, setText, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { formatDateTime } from "../format.js";
 
@@ -60,7 +60,7 @@ export function networkSection(context) {
 
   /** @param {NetworkView} view */
   function show(view) {
-    current.textContent = describe(view);
+    setText(current, describe(view));
     body.replaceChildren(context.isAdmin ? form(view) : h("p", { class: "hint" }, "Seul un administrateur peut modifier ces réglages ; chacun peut tester la connexion."));
   }
 

@@ -7,7 +7,7 @@
 // backend refuses (naming the missing fields) until the settings are complete.
 
 import { rgpdDocumentOpen, rgpdDocumentSaveAs, rgpdSettingsCheck, rgpdSettingsGet, rgpdSettingsSave } from "../api.js";
-import { alertRegion, announce, clearInvalid, clearRegion, h, once, statusRegion, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, h, once, setText, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { fileButton } from "../files.js";
 import { formatDateTime, formatSize } from "../format.js";
@@ -144,7 +144,7 @@ export function rgpdSection(context) {
       for (const problem of problems) {
         const line = scope.querySelector(`#rgpd-${problem.field}-error`);
         if (line) {
-          line.textContent = problem.message;
+          setText(line, problem.message);
         }
         controls[problem.field]?.setAttribute("aria-invalid", "true");
       }

@@ -10,7 +10,7 @@
 
 import { particulierTokenCompromised, secretDelete, secretSet, secretsStatus, toIpcError, vaultUnlock } from "../api.js";
 import { confirmAction } from "../dialogs.js";
-import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, statusRegion, textField } from "../dom.js";
+import { alertRegion, announce, clearInvalid, clearRegion, flagInvalid, h, once, setText, statusRegion, textField } from "../dom.js";
 import { report } from "../errors.js";
 import { formatDateTime, SECRET_KIND_LABELS, SECRET_KINDS } from "../format.js";
 
@@ -197,7 +197,7 @@ export function secretsSection(context) {
       /** @param {SecretStatus} secret */
       const update = (secret) => {
         configured = Boolean(secret.configured_at);
-        state.textContent = stateText(secret);
+        setText(state, stateText(secret));
         drawActions();
       };
       const drawActions = () => {
@@ -312,7 +312,7 @@ export function secretsSection(context) {
             return;
           }
           configured = false;
-          state.textContent = stateText(undefined);
+          setText(state, stateText(undefined));
           button.hidden = true;
           if (context.isAdmin) {
             drawActions();

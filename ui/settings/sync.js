@@ -4,7 +4,7 @@
 // the hours when Guichet QF is closed.
 
 import { settingsGet, settingsUpdate } from "../api.js";
-import { alertRegion, announce, clearRegion, h, once, statusRegion } from "../dom.js";
+import { alertRegion, announce, clearRegion, h, once, setText, statusRegion } from "../dom.js";
 import { confirmAction } from "../dialogs.js";
 import { report } from "../errors.js";
 import { numberSettingSection } from "./common.js";
@@ -82,7 +82,7 @@ function closeInFamily(context) {
       try {
         const saved = await settingsUpdate({ ...(await settingsGet()), close_dossiers_in_family: wanted });
         box.checked = saved.close_dossiers_in_family;
-        current.textContent = describeClose(saved.close_dossiers_in_family);
+        setText(current, describeClose(saved.close_dossiers_in_family));
         announce(status, `Enregistré. ${describeClose(saved.close_dossiers_in_family)}`);
       } catch (reason) {
         box.checked = !wanted;
@@ -93,7 +93,7 @@ function closeInFamily(context) {
   settingsGet()
     .then((settings) => {
       box.checked = settings.close_dossiers_in_family;
-      current.textContent = describeClose(settings.close_dossiers_in_family);
+      setText(current, describeClose(settings.close_dossiers_in_family));
     })
     .catch((reason) => report(reason, error));
   return h("div", { class: "settings-subsection" }, h("h3", {}, "Clôture des dossiers"), current, field, hint, status, error);
