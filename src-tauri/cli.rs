@@ -714,6 +714,13 @@ fn open_store(launch: &Launch, now: Timestamp) -> Result<Store> {
     Ok(store)
 }
 
+/// `at` as the agent reads it on the town hall's clock: « 23/11/2026 à 17:15 ».
+fn local_time(at: Timestamp, time_zone: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(time_zone.clone())
+        .strftime("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
 fn print_json(value: &impl Serialize) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|error| {
         Error::new(Code::Internal, "Sortie JSON impossible.").with_source(error)
@@ -1022,8 +1029,12 @@ fn secret(action: SecretAction, launch: &Launch, now: Timestamp) -> Result<()> {
             }
             for status in statuses {
                 match status.configured_at {
-                    Some(at) => println!("{} : configuré le {}", status.kind.label(), at),
-                    None => println!("{} : non configuré", status.kind.label()),
+                    Some(at) => println!(
+                        "{} : configuré le {}",
+                        status.kind.title(),
+                        local_time(at, &launch.time_zone)
+                    ),
+                    None => println!("{} : non configuré", status.kind.title()),
                 }
             }
         }
@@ -1745,11 +1756,7 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
     let print = |view: &NetworkView| {
         let s = &view.settings;
         let password = match view.proxy_password_configured_at {
-            Some(at) => format!(
-                "configuré le {}",
-                at.to_zoned(launch.time_zone.clone())
-                    .strftime("%d/%m/%Y à %H:%M")
-            ),
+            Some(at) => format!("configuré le {}", local_time(at, &launch.time_zone)),
             None => "aucun".to_string(),
         };
         match s.mode {
@@ -1767,8 +1774,7 @@ fn network_command(action: NetworkAction, launch: &Launch, now: Timestamp) -> Re
                     Some(at) => println!(
                         "Proxy : fichier PAC {}, téléchargé le {}",
                         s.pac_url,
-                        at.to_zoned(launch.time_zone.clone())
-                            .strftime("%d/%m/%Y à %H:%M")
+                        local_time(at, &launch.time_zone)
                     ),
                     None => println!(
                         "Proxy : fichier PAC {}, pas encore téléchargé (réglages du système en \

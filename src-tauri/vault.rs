@@ -67,6 +67,15 @@ impl SecretKind {
             SecretKind::ParticulierToken => "le jeton API Particulier",
         }
     }
+
+    /// The secret's name at the start of a line, for a list: "Clé secrète Hubee".
+    pub fn title(self) -> &'static str {
+        match self {
+            SecretKind::HubeeClientId => "Identifiant client Hubee",
+            SecretKind::HubeeClientSecret => "Clé secrète Hubee",
+            SecretKind::ParticulierToken => "Jeton API Particulier",
+        }
+    }
 }
 
 /// What the UI may know of a secret: whether and when it was configured.

@@ -346,6 +346,21 @@ fn secrets_need_a_commune_and_the_passphrase() {
     assert!(list[0]["configured_at"].is_null());
     assert!(list[2]["configured_at"].is_string());
     assert!(!stdout(&output).contains(token));
+
+    // The text form names each secret at the start of its line, with the local date.
+    let output = run(dir.path(), &["secret", "list"]);
+    assert_ok(&output);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "Identifiant client Hubee : non configuré");
+    assert_eq!(lines[1], "Clé secrète Hubee : non configuré");
+    let (label, when) = lines[2].split_once(" : configuré le ").expect("a date");
+    assert_eq!(label, "Jeton API Particulier");
+    assert!(
+        jiff::civil::DateTime::strptime("%d/%m/%Y à %H:%M", when).is_ok(),
+        "{when}"
+    );
+    assert!(!stdout(&output).contains(token));
 }
 
 #[test]

@@ -246,7 +246,7 @@ async fn a_compromised_token_is_withdrawn_and_the_lookup_stops() {
 
     let listed = stdout(&cli(data, &["secret", "list"], "", &simulator).await);
     assert!(
-        listed.contains("jeton API Particulier : non configuré"),
+        listed.contains("Jeton API Particulier : non configuré"),
         "{listed}"
     );
     let journal = stdout(&cli(data, &["journal", "list"], "", &simulator).await);
