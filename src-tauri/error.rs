@@ -45,6 +45,13 @@ pub enum Code {
     /// API Particulier refuses the commune's token (expired, revoked, unknown, without the
     /// scopes): an administrator must act, the agent cannot.
     TokenRefused,
+    /// Hubee refuses the commune's client id or secret: an administrator types them again in
+    /// Paramètres.
+    CredentialsRefused,
+    /// One stored secret cannot be read back (altered bytes): it is typed again in Paramètres.
+    /// Unlike [`Code::DatabaseCorrupted`], the rest of the database is usable and the screen
+    /// stays where it is.
+    SecretDamaged,
     /// A State service is unreachable, down or asks to slow down: try again later.
     ServiceUnavailable,
     Internal,

@@ -236,19 +236,20 @@ impl fmt::Display for HubeeError {
 impl std::error::Error for HubeeError {}
 
 /// The agent sees the French sentence; the log gets the technical cause through `detail()`.
-/// No [`Code`] is dedicated to Hubee yet: the sync engine branches on [`ErrorKind`] before any
-/// conversion, and no screen branches on these codes so far. The nearest existing codes are
-/// used: refused credentials are a wrong input of Paramètres (`Validation`), a dossier's 404
-/// and 403 keep their meaning, a refused request on a dossier collides with its state
-/// (`Conflict`), and an outage or an unreadable answer is `Internal`.
+/// The sync engine branches on [`ErrorKind`] before any conversion; the codes are for the
+/// window and the CLI: refused credentials are `CredentialsRefused` (an administrator acts),
+/// a dossier's 404 and 403 keep their meaning, a refused request on a dossier collides with
+/// its state (`Conflict`), an outage is `ServiceUnavailable` (try again later), and an answer
+/// this client does not understand is `Internal`.
 impl From<HubeeError> for Error {
     fn from(error: HubeeError) -> Error {
         let code = match (error.kind, error.status) {
-            (ErrorKind::CredentialsRefused, _) => Code::Validation,
+            (ErrorKind::CredentialsRefused, _) => Code::CredentialsRefused,
             (ErrorKind::Dossier, Some(404)) => Code::NotFound,
             (ErrorKind::Dossier, Some(403)) => Code::Forbidden,
             (ErrorKind::Dossier, _) => Code::Conflict,
-            (ErrorKind::RetryLater | ErrorKind::Unexpected, _) => Code::Internal,
+            (ErrorKind::RetryLater, _) => Code::ServiceUnavailable,
+            (ErrorKind::Unexpected, _) => Code::Internal,
         };
         Error::new(code, error.message.clone()).with_source(error)
     }

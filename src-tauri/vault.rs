@@ -302,7 +302,7 @@ fn unseal_text(
 /// agrees with any label (« le jeton », « la clé »), and it names no value.
 fn damaged_secret(label: &str) -> Error {
     Error::new(
-        Code::DatabaseCorrupted,
+        Code::SecretDamaged,
         format!(
             "Le coffre ne peut plus lire {label} (donnée endommagée) : une nouvelle saisie est \
              nécessaire."
@@ -1002,7 +1002,7 @@ mod tests {
             })
             .unwrap();
         let error = get(&store, &key, commune, SecretKind::HubeeClientSecret).unwrap_err();
-        assert_eq!(error.code, Code::DatabaseCorrupted);
+        assert_eq!(error.code, Code::SecretDamaged);
         assert_eq!(
             error.message,
             "Le coffre ne peut plus lire la clé secrète Hubee (donnée endommagée) : une nouvelle \

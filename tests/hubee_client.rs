@@ -211,6 +211,7 @@ async fn a_wrong_secret_is_refused_credentials_and_not_retried() {
     assert_eq!(token_calls(&setup.sim).len(), 1);
     assert_eq!(setup.sim.requests().len(), 1);
     let error = Error::from(error);
+    assert_eq!(error.code, Code::CredentialsRefused);
     assert_eq!(
         error.message,
         "Les identifiants Hubee de la commune sont refusés : vérifiez l'identifiant client et la \
@@ -283,7 +284,7 @@ async fn a_lasting_breakdown_is_retry_later_after_the_last_attempt() {
         statuses(&setup.sim, "GET", &case_path(&dossier.case_id)).len(),
         ATTEMPTS as usize
     );
-    assert_eq!(Error::from(error).code, Code::Internal);
+    assert_eq!(Error::from(error).code, Code::ServiceUnavailable);
 }
 
 #[tokio::test]

@@ -4,4 +4,4 @@
  * What kind of failure this is, for the UI to react to (lock screen, recovery screen, inline
  * field error…). Stable identifiers: the UI matches these, never the message.
  */
-export type Code = "validation" | "not_found" | "conflict" | "database_too_new" | "database_corrupted" | "storage" | "vault_locked" | "vault_not_initialised" | "wrong_passphrase" | "keystore_unavailable" | "wrong_pin" | "agent_blocked" | "session_locked" | "forbidden" | "token_refused" | "service_unavailable" | "internal";
+export type Code = "validation" | "not_found" | "conflict" | "database_too_new" | "database_corrupted" | "storage" | "vault_locked" | "vault_not_initialised" | "wrong_passphrase" | "keystore_unavailable" | "wrong_pin" | "agent_blocked" | "session_locked" | "forbidden" | "token_refused" | "credentials_refused" | "secret_damaged" | "service_unavailable" | "internal";
