@@ -659,8 +659,22 @@ fn usage_error(error: &clap::Error) -> String {
     }
 }
 
+/// On Windows the release binary is a GUI program with no console of its own (main.rs), so
+/// the command line attaches to the console it was typed in, or its output would go nowhere.
+#[cfg(windows)]
+fn attach_parent_console() {
+    use windows_sys::Win32::System::Console::{AttachConsole, ATTACH_PARENT_PROCESS};
+    // SAFETY: AttachConsole has no preconditions. It fails harmlessly when there is no parent
+    // console (a scheduled task) or when the process already has one (debug builds).
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
+}
+
 /// Runs the command line; returns the exit code.
 pub fn run(args: Vec<OsString>) -> i32 {
+    #[cfg(windows)]
+    attach_parent_console();
     let command = frenchify(Cli::command());
     let matches = match command.try_get_matches_from(args) {
         Ok(matches) => matches,
